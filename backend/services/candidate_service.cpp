@@ -1,0 +1,316 @@
+#include "backend/services/session_ops.h"
+#include "backend/services/services.h"
+#include "exam/v1/candidate.grpc.pb.h"
+#include "exam/v1/help.pb.h"
+
+namespace exam::backend {
+namespace {
+
+namespace v1 = exam::v1;
+using grpc::StatusCode;
+
+class CandidateServiceImpl final : public v1::CandidateService::Service {
+ public:
+  explicit CandidateServiceImpl(BackendContext& ctx) : ctx_(ctx) {}
+
+  grpc::Status Join(grpc::ServerContext* context, const v1::JoinRequest* req, v1::JoinResponse* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    if (req->device() == v1::DEVICE_KIND_UNSPECIFIED || !v1::DeviceKind_IsValid(req->device()))
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "device kind is required");
+    if (req->device_model().size() > 200) return grpc::Status(StatusCode::INVALID_ARGUMENT, "device_model too long");
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        store::ExamRepository repo(w.db());
+        const auto& exam = PlanCache().Get(w.db(), req->exam_id());
+        auto row = repo.FindSession(req->exam_id(), req->registration_no());
+        // One message for both cases so registration numbers cannot be probed.
+        if (!row || req->access_code() != exam.access_code)
+          Refuse(StatusCode::UNAUTHENTICATED, "unknown registration number or wrong access code");
+        repo.UpsertDevice(row->id, req->device(), req->device_model(), true, w.now_ms());
+        const int64_t expires_ms = w.now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::hours(24)).count();
+        resp->set_token(store::UserRepository(w.db()).IssueDeviceToken(row->id, req->device(), expires_ms));
+        w.Emit(ctx_.SessionEvent(*row, v1::EVENT_KIND_DEVICE_CHANGED,
+                                 std::string(v1::DeviceKind_Name(req->device())) + " online", w.now()));
+        *resp->mutable_session() = repo.ToProto(*row, false);
+        *resp->mutable_exam() = exam.proto;
+        return grpc::Status::OK;
+      });
+    });
+  }
+
+  grpc::Status ReportStage(grpc::ServerContext* context, const v1::ReportStageRequest* req,
+                           v1::Session* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    if (!core::IsValidStage(req->stage()) || req->stage() == v1::STAGE_ENDED)
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "stage must be one of the first eight stages");
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        return Idempotent(w, who, req->idempotency_key(), "ReportStage", resp, [&] {
+          auto [row, exam] = Load(w, who);
+          core::SessionMachine machine(exam.plan);
+          const auto before = row.state;
+          auto verdict = machine.AdvanceStage(row.state, static_cast<core::Stage>(req->stage()), w.now());
+          if (verdict.ok() && row.state.stage == core::Stage::kDraw && row.draw_number == 0)
+            row.draw_number = NextDrawNumber(w, row.exam_id);
+          SaveAndEmitSessionChange(ctx_, w, before, row);
+          *resp = store::ExamRepository(w.db()).ToProto(row, false);
+          if (!verdict.ok()) return grpc::Status(CodeFor(verdict.refusal), verdict.message);
+          return grpc::Status::OK;
+        });
+      });
+    });
+  }
+
+  grpc::Status ReportFaceCheck(grpc::ServerContext* context, const v1::ReportFaceCheckRequest* req,
+                               v1::FaceCheckResponse* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    if (req->similarity() < 0 || req->similarity() > 1)
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "similarity must be within 0..1");
+    if (req->capture().size() > 4 * 1024 * 1024)
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "capture larger than 4 MiB");
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        return Idempotent(w, who, req->idempotency_key(), "ReportFaceCheck", resp, [&] {
+          auto [row, exam] = Load(w, who);
+          core::SessionMachine machine(exam.plan);
+          auto result = machine.FaceCheck(row.state, req->passed(), req->cancelled(), w.now());
+          if (!result.verdict.ok()) return grpc::Status(CodeFor(result.verdict.refusal), result.verdict.message);
+          if (!req->cancelled()) {
+            w.db()
+                .Prepare("INSERT INTO face_captures(session_id, time, similarity, passed, image) VALUES(?,?,?,?,?)")
+                .Bind(1, row.id)
+                .Bind(2, w.now_ms())
+                .Bind(3, req->similarity())
+                .Bind(4, req->passed() ? 1 : 0)
+                .BindBlob(5, req->capture())
+                .Run();
+          }
+          if (result.appeal_required && row.state.face_failures == exam.plan.rules.face_failures_before_appeal)
+            RaiseAlert(ctx_, w, row, v1::ALERT_KIND_FACE_CHECK_FAILED,
+                       std::to_string(row.state.face_failures) + " failed face checks");
+          store::ExamRepository(w.db()).SaveSession(row, w.now_ms());
+          w.Emit(ctx_.SessionEvent(row, v1::EVENT_KIND_FACE_CHECK,
+                                   req->cancelled() ? "cancelled" : (req->passed() ? "passed" : "failed"), w.now()));
+          resp->set_failures(row.state.face_failures);
+          resp->set_appeal_required(result.appeal_required);
+          if (row.state.face_retry_not_before) *resp->mutable_retry_not_before() = ToTimestamp(*row.state.face_retry_not_before);
+          *resp->mutable_session() = store::ExamRepository(w.db()).ToProto(row, false);
+          return grpc::Status::OK;
+        });
+      });
+    });
+  }
+
+  grpc::Status FileAppeal(grpc::ServerContext* context, const v1::FileAppealRequest* req,
+                          v1::FileAppealResponse* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    constexpr size_t kMaxPhoto = 4 * 1024 * 1024;
+    if (req->id_front().empty() || req->id_back().empty() || req->handheld_id().empty())
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "ID card front, back and handheld photo are required");
+    if (req->id_front().size() > kMaxPhoto || req->id_back().size() > kMaxPhoto || req->handheld_id().size() > kMaxPhoto)
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "photos must be at most 4 MiB each");
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        return Idempotent(w, who, req->idempotency_key(), "FileAppeal", resp, [&] {
+          auto [row, exam] = Load(w, who);
+          if (row.state.Ended()) Refuse(StatusCode::FAILED_PRECONDITION, "the session has ended");
+          if (row.state.appeal_pending) Refuse(StatusCode::ALREADY_EXISTS, "an appeal is already being reviewed");
+          if (row.state.face_failures < exam.plan.rules.face_failures_before_appeal)
+            Refuse(StatusCode::FAILED_PRECONDITION, "an appeal needs " +
+                                                        std::to_string(exam.plan.rules.face_failures_before_appeal) +
+                                                        " failed face checks first");
+          const auto deadline = core::AppealDeadline(w.now(), exam.plan.start, exam.plan.rules);
+          w.db()
+              .Prepare(
+                  "INSERT INTO appeals(session_id, stage, filed_at, deadline, state, id_front, id_back, handheld_id) "
+                  "VALUES(?,?,?,?,?,?,?,?)")
+              .Bind(1, row.id)
+              .Bind(2, static_cast<int>(row.state.stage))
+              .Bind(3, w.now_ms())
+              .Bind(4, core::ToUnixMillis(deadline))
+              .Bind(5, static_cast<int>(1))
+              .BindBlob(6, req->id_front())
+              .BindBlob(7, req->id_back())
+              .BindBlob(8, req->handheld_id())
+              .Run();
+          const int64_t appeal_id = w.db().LastInsertId();
+          row.state.appeal_pending = true;
+          store::ExamRepository(w.db()).SaveSession(row, w.now_ms());
+          w.Emit(ctx_.SessionEvent(row, v1::EVENT_KIND_APPEAL_FILED, std::to_string(core::ToUnixMillis(deadline)),
+                                   w.now(), appeal_id));
+          resp->set_appeal_id(appeal_id);
+          *resp->mutable_deadline() = ToTimestamp(deadline);
+        });
+      });
+    });
+  }
+
+  grpc::Status RaiseHelp(grpc::ServerContext* context, const v1::RaiseHelpRequest* req,
+                         v1::RaiseHelpResponse* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    if (req->text().size() > 4000) return grpc::Status(StatusCode::INVALID_ARGUMENT, "text longer than 4000 bytes");
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        return Idempotent(w, who, req->idempotency_key(), "RaiseHelp", resp, [&] {
+          auto [row, exam] = Load(w, who);
+          w.db()
+              .Prepare("INSERT INTO help_requests(session_id, stage, state, raised_at) VALUES(?,?,?,?)")
+              .Bind(1, row.id)
+              .Bind(2, static_cast<int>(row.state.stage))
+              .Bind(3, static_cast<int>(v1::HELP_STATE_OPEN))
+              .Bind(4, w.now_ms())
+              .Run();
+          const int64_t help_id = w.db().LastInsertId();
+          AddHelpMessage(w, help_id, req->text());
+          row.open_help += 1;
+          store::ExamRepository(w.db()).SaveSession(row, w.now_ms());
+          w.Emit(ctx_.SessionEvent(row, v1::EVENT_KIND_HELP_RAISED, req->text().substr(0, 200), w.now(), help_id));
+          resp->set_help_id(help_id);
+        });
+      });
+    });
+  }
+
+  grpc::Status SendHelpMessage(grpc::ServerContext* context, const v1::SendHelpMessageRequest* req,
+                               v1::SendHelpMessageResponse* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    if (req->text().empty() || req->text().size() > 4000)
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "text must be 1..4000 bytes");
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        return Idempotent(w, who, req->idempotency_key(), "SendHelpMessage", resp, [&] {
+          auto st = w.db().Prepare("SELECT session_id, state FROM help_requests WHERE id=?");
+          st.Bind(1, req->help_id());
+          if (!st.Step() || st.Int(0) != who.session_id) Refuse(StatusCode::NOT_FOUND, "no such help request");
+          if (st.Int(1) == v1::HELP_STATE_RESOLVED) Refuse(StatusCode::FAILED_PRECONDITION, "help request resolved");
+          AddHelpMessage(w, req->help_id(), req->text());
+          auto [row, exam] = Load(w, who);
+          w.Emit(ctx_.SessionEvent(row, v1::EVENT_KIND_HELP_UPDATED, "candidate-message", w.now(), req->help_id()));
+        });
+      });
+    });
+  }
+
+  grpc::Status ReportInterruption(grpc::ServerContext* context, const v1::ReportInterruptionRequest* req,
+                                  v1::Session* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        return Idempotent(w, who, req->idempotency_key(), "ReportInterruption", resp, [&] {
+          auto [row, exam] = Load(w, who);
+          core::SessionMachine machine(exam.plan);
+          const auto before = row.state;
+          auto verdict = req->started() ? machine.InterruptionStarted(row.state, w.now())
+                                        : machine.InterruptionEnded(row.state, w.now());
+          if (req->started() && verdict.ok())
+            RaiseAlert(ctx_, w, row, v1::ALERT_KIND_INTERRUPTION,
+                       row.state.Ended() ? "second interruption: exam ended early"
+                                         : "recording interrupted (" + std::to_string(row.state.interruptions) + ")");
+          SaveAndEmitSessionChange(ctx_, w, before, row);
+          *resp = store::ExamRepository(w.db()).ToProto(row, false);
+          if (!verdict.ok()) return grpc::Status(CodeFor(verdict.refusal), verdict.message);
+          return grpc::Status::OK;
+        });
+      });
+    });
+  }
+
+  grpc::Status ReportQuestion(grpc::ServerContext* context, const v1::ReportQuestionRequest* req,
+                              v1::Session* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        return Idempotent(w, who, req->idempotency_key(), "ReportQuestion", resp, [&] {
+          auto [row, exam] = Load(w, who);
+          core::SessionMachine machine(exam.plan);
+          // Apply the countdown first so a report right after a deadline sees the new question.
+          const auto before = row.state;
+          machine.Tick(row.state, w.now());
+          auto verdict = machine.QuestionReport(row.state, req->question(), req->answer_complete(), w.now());
+          SaveAndEmitSessionChange(ctx_, w, before, row);
+          if (verdict.ok())
+            w.Emit(ctx_.SessionEvent(row,
+                                     req->answer_complete() ? v1::EVENT_KIND_ANSWER_COMPLETE : v1::EVENT_KIND_QUESTION_SHOWN,
+                                     std::to_string(req->question()), w.now()));
+          *resp = store::ExamRepository(w.db()).ToProto(row, false);
+          if (!verdict.ok()) return grpc::Status(CodeFor(verdict.refusal), verdict.message);
+          return grpc::Status::OK;
+        });
+      });
+    });
+  }
+
+  grpc::Status Heartbeat(grpc::ServerContext* context, const v1::HeartbeatRequest* req,
+                         v1::HeartbeatResponse* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        store::ExamRepository repo(w.db());
+        auto row = repo.GetSession(who.session_id);
+        if (!row) Refuse(StatusCode::NOT_FOUND, "session gone");
+        bool was_online = false;
+        for (const auto& d : repo.ListDevices(row->id))
+          if (d.kind() == who.device) was_online = d.online();
+        repo.UpsertDevice(row->id, who.device, "", true, w.now_ms());
+        if (!was_online)
+          w.Emit(ctx_.SessionEvent(*row, v1::EVENT_KIND_DEVICE_CHANGED,
+                                   std::string(v1::DeviceKind_Name(static_cast<v1::DeviceKind>(who.device))) + " online",
+                                   w.now()));
+        auto st = w.db().Prepare(
+            "SELECT id, kind, text, ref_id FROM staff_messages WHERE session_id=? AND id>? ORDER BY id LIMIT 100");
+        st.Bind(1, row->id).Bind(2, req->after_message_id());
+        while (st.Step()) {
+          auto* m = resp->add_messages();
+          m->set_id(st.Int(0));
+          m->set_kind(st.Text(1));
+          m->set_text(st.Text(2));
+          m->set_ref_id(st.Int(3));
+        }
+        *resp->mutable_session() = repo.ToProto(*row, false);
+        *resp->mutable_now() = ToTimestamp(w.now());
+        return grpc::Status::OK;
+      });
+    });
+  }
+
+  grpc::Status PushMedia(grpc::ServerContext* context, grpc::ServerReader<v1::PushMediaRequest>*,
+                         v1::PushMediaResponse*) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return grpc::Status(StatusCode::UNIMPLEMENTED, "live media relay is not part of this backend version yet");
+  }
+
+ private:
+  std::pair<store::SessionRow, const store::ExamRecord&> Load(WriteScope& w, const Principal& who) {
+    auto row = store::ExamRepository(w.db()).GetSession(who.session_id);
+    if (!row) Refuse(StatusCode::NOT_FOUND, "session gone");
+    const auto& exam = PlanCache().Get(w.db(), row->exam_id);
+    return {std::move(*row), exam};
+  }
+
+  int NextDrawNumber(WriteScope& w, int64_t exam_id) {
+    auto st = w.db().Prepare("SELECT COALESCE(MAX(draw_number), 0) + 1 FROM sessions WHERE exam_id=?");
+    st.Bind(1, exam_id);
+    st.Step();
+    return static_cast<int>(st.Int(0));
+  }
+
+  void AddHelpMessage(WriteScope& w, int64_t help_id, const std::string& text) {
+    w.db()
+        .Prepare("INSERT INTO help_messages(help_id, time, from_candidate, author, text) VALUES(?,?,1,'',?)")
+        .Bind(1, help_id)
+        .Bind(2, w.now_ms())
+        .Bind(3, text)
+        .Run();
+  }
+
+  BackendContext& ctx_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeCandidateService(BackendContext& ctx) {
+  return std::make_unique<CandidateServiceImpl>(ctx);
+}
+
+}  // namespace exam::backend

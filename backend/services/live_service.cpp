@@ -1,0 +1,153 @@
+#include "backend/services/session_ops.h"
+#include "backend/services/services.h"
+#include "exam/v1/live.grpc.pb.h"
+
+namespace exam::backend {
+namespace {
+
+namespace v1 = exam::v1;
+using grpc::StatusCode;
+
+class LiveServiceImpl final : public v1::LiveService::Service {
+ public:
+  explicit LiveServiceImpl(BackendContext& ctx) : ctx_(ctx) {}
+
+  grpc::Status WatchMedia(grpc::ServerContext* context, const v1::WatchMediaRequest*,
+                          grpc::ServerWriter<v1::MediaPacket>*) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return grpc::Status(StatusCode::UNIMPLEMENTED, "live media relay is not part of this backend version yet");
+  }
+
+  grpc::Status ProctorAction(grpc::ServerContext* context, const v1::ProctorActionRequest* req,
+                             v1::ProctorActionResponse* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    if (!v1::ProctorActionKind_IsValid(req->kind()) || req->kind() == v1::PROCTOR_ACTION_KIND_UNSPECIFIED)
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "unknown action kind");
+    if (req->text().size() > 4000) return grpc::Status(StatusCode::INVALID_ARGUMENT, "text longer than 4000 bytes");
+    if (req->snapshot().size() > 8 * 1024 * 1024)
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "snapshot larger than 8 MiB");
+    if (req->kind() == v1::PROCTOR_ACTION_KIND_TERMINATE && req->text().empty())
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "ending an exam needs a reason");
+    if (req->kind() == v1::PROCTOR_ACTION_KIND_RECORD_VIOLATION &&
+        (!v1::ViolationCategory_IsValid(req->category()) || req->category() == v1::VIOLATION_CATEGORY_UNSPECIFIED))
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "a violation needs a category");
+    if ((req->kind() == v1::PROCTOR_ACTION_KIND_MESSAGE || req->kind() == v1::PROCTOR_ACTION_KIND_WARN) &&
+        req->text().empty())
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "a message needs text");
+    return Guard([&] {
+      return ctx_.Write([&](WriteScope& w) {
+        bool replayed = false;
+        auto status = Idempotent(
+            w, who, req->idempotency_key(), "ProctorAction", resp,
+            [&] {
+              store::ExamRepository repo(w.db());
+              auto row = repo.GetSession(req->session_id());
+              if (!row || !who.MaySeeRoom(row->room_id)) Refuse(StatusCode::NOT_FOUND, "no such session in your rooms");
+              const auto before = row->state;
+              const std::string before_json = "{\"stage\":" + std::to_string(static_cast<int>(before.stage)) +
+                                              ",\"outcome\":" + std::to_string(static_cast<int>(before.outcome)) +
+                                              ",\"open_alerts\":" + std::to_string(row->open_alerts) + "}";
+              std::string action;
+              switch (req->kind()) {
+                case v1::PROCTOR_ACTION_KIND_ACKNOWLEDGE: {
+                  w.db()
+                      .Prepare(
+                          "UPDATE alerts SET acknowledged_by=?, acknowledged_at=? WHERE id=? AND session_id=? AND "
+                          "acknowledged_by IS NULL")
+                      .Bind(1, who.Actor())
+                      .Bind(2, w.now_ms())
+                      .Bind(3, req->alert_id())
+                      .Bind(4, row->id)
+                      .Run();
+                  if (w.db().Changes() == 0) Refuse(StatusCode::FAILED_PRECONDITION, "alert already acknowledged or unknown");
+                  row->open_alerts = std::max(0, row->open_alerts - 1);
+                  repo.SaveSession(*row, w.now_ms());
+                  w.Emit(ctx_.SessionEvent(*row, v1::EVENT_KIND_ALERT_ACKNOWLEDGED, who.Actor(), w.now(), req->alert_id()));
+                  action = "alert.acknowledge";
+                  break;
+                }
+                case v1::PROCTOR_ACTION_KIND_MESSAGE:
+                case v1::PROCTOR_ACTION_KIND_WARN: {
+                  const bool warn = req->kind() == v1::PROCTOR_ACTION_KIND_WARN;
+                  QueueStaffMessage(w, row->id, warn ? "warning" : "message", req->text(), 0);
+                  w.Emit(ctx_.SessionEvent(*row, v1::EVENT_KIND_PROCTOR_MESSAGE, warn ? "warning" : "message", w.now()));
+                  action = warn ? "candidate.warn" : "candidate.message";
+                  break;
+                }
+                case v1::PROCTOR_ACTION_KIND_RECORD_VIOLATION:
+                  action = "violation.record";
+                  break;
+                case v1::PROCTOR_ACTION_KIND_TERMINATE: {
+                  if (row->state.Ended()) Refuse(StatusCode::FAILED_PRECONDITION, "the session has already ended");
+                  const auto& exam = PlanCache().Get(w.db(), row->exam_id);
+                  core::SessionMachine(exam.plan).Terminate(row->state, w.now());
+                  SaveAndEmitSessionChange(ctx_, w, before, *row, req->text());
+                  QueueStaffMessage(w, row->id, "terminated", req->text(), 0);
+                  action = "session.terminate";
+                  break;
+                }
+                default:
+                  Refuse(StatusCode::INVALID_ARGUMENT, "unknown action kind");
+              }
+              w.db()
+                  .Prepare(
+                      "INSERT INTO proctor_actions(session_id, actor, kind, category, text, snapshot, time) "
+                      "VALUES(?,?,?,?,?,?,?)")
+                  .Bind(1, row->id)
+                  .Bind(2, who.Actor())
+                  .Bind(3, static_cast<int>(req->kind()))
+                  .Bind(4, static_cast<int>(req->category()))
+                  .Bind(5, req->text())
+                  .BindBlob(6, req->snapshot())
+                  .Bind(7, w.now_ms())
+                  .Run();
+              resp->set_action_id(w.db().LastInsertId());
+              if (req->kind() == v1::PROCTOR_ACTION_KIND_RECORD_VIOLATION)
+                w.Emit(ctx_.SessionEvent(*row, v1::EVENT_KIND_VIOLATION_RECORDED,
+                                         v1::ViolationCategory_Name(req->category()), w.now(), resp->action_id()));
+              const std::string after_json = "{\"stage\":" + std::to_string(static_cast<int>(row->state.stage)) +
+                                             ",\"outcome\":" + std::to_string(static_cast<int>(row->state.outcome)) +
+                                             ",\"open_alerts\":" + std::to_string(row->open_alerts) + "}";
+              store::AuditLog(w.db()).Append(w.now_ms(), who.Actor(), action, "session/" + std::to_string(row->id),
+                                             before_json, after_json);
+            },
+            &replayed);
+        resp->set_replayed(replayed);
+        return status;
+      });
+    });
+  }
+
+  grpc::Status ListAlerts(grpc::ServerContext* context, const v1::ListAlertsRequest* req,
+                          v1::ListAlertsResponse* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return Guard([&] {
+      std::lock_guard lock(ctx_.db.mutex());
+      auto st = ctx_.db.Prepare(
+          "SELECT a.id, a.session_id, a.kind, a.detail, a.raised_at, COALESCE(a.acknowledged_by, ''), s.room_id FROM "
+          "alerts a JOIN sessions s ON s.id=a.session_id WHERE (?=0 OR s.exam_id=?) AND (?=0 OR a.acknowledged_by IS "
+          "NULL) ORDER BY a.id");
+      st.Bind(1, req->exam_id()).Bind(2, req->exam_id()).Bind(3, req->open_only() ? 1 : 0);
+      while (st.Step()) {
+        if (!who.MaySeeRoom(st.Int(6))) continue;
+        auto* a = resp->add_alerts();
+        a->set_id(st.Int(0));
+        a->set_session_id(st.Int(1));
+        a->set_kind(static_cast<int32_t>(st.Int(2)));
+        a->set_detail(st.Text(3));
+        *a->mutable_raised_at() = MsToTimestamp(st.Int(4));
+        a->set_acknowledged_by(st.Text(5));
+      }
+      return grpc::Status::OK;
+    });
+  }
+
+ private:
+  BackendContext& ctx_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeLiveService(BackendContext& ctx) { return std::make_unique<LiveServiceImpl>(ctx); }
+
+}  // namespace exam::backend

@@ -1,0 +1,88 @@
+#include "backend/services/session_ops.h"
+
+namespace exam::backend {
+
+ExamPlanCache& PlanCache() {
+  static ExamPlanCache cache;
+  return cache;
+}
+
+const store::ExamRecord& ExamPlanCache::Get(store::Database& db, int64_t exam_id) {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(exam_id);
+  if (it != cache_.end()) return it->second;
+  auto rec = store::ExamRepository(db).GetExam(exam_id);
+  if (!rec) Refuse(grpc::StatusCode::NOT_FOUND, "no such exam");
+  return cache_.emplace(exam_id, std::move(*rec)).first->second;
+}
+
+grpc::StatusCode CodeFor(core::Refusal r) {
+  switch (r) {
+    case core::Refusal::kNone: return grpc::StatusCode::OK;
+    case core::Refusal::kTooEarly:
+    case core::Refusal::kRetryTooSoon: return grpc::StatusCode::FAILED_PRECONDITION;
+    case core::Refusal::kEnded:
+    case core::Refusal::kEntryClosed: return grpc::StatusCode::FAILED_PRECONDITION;
+    default: return grpc::StatusCode::FAILED_PRECONDITION;
+  }
+}
+
+int SaveAndEmitSessionChange(BackendContext& ctx, WriteScope& w, const core::SessionState& before,
+                             store::SessionRow& row, const std::string& detail) {
+  store::ExamRepository(w.db()).SaveSession(row, w.now_ms());
+  const auto& s = row.state;
+  int n = 0;
+  auto emit = [&](exam::v1::EventKind kind, const std::string& d) {
+    w.Emit(ctx.SessionEvent(row, kind, d, w.now()));
+    ++n;
+  };
+  if (!before.interruption_started_at && s.interruption_started_at) emit(exam::v1::EVENT_KIND_INTERRUPTION_STARTED, detail);
+  if (before.interruption_started_at && !s.interruption_started_at && !s.Ended())
+    emit(exam::v1::EVENT_KIND_INTERRUPTION_ENDED, detail);
+  if (before.stage != s.stage) {
+    if (s.Ended())
+      emit(exam::v1::EVENT_KIND_SESSION_ENDED, std::string(core::OutcomeNameEn(s.outcome)));
+    else
+      emit(exam::v1::EVENT_KIND_STAGE_CHANGED, std::string(core::StageNameEn(s.stage)));
+  } else if (before.current_question != s.current_question) {
+    emit(exam::v1::EVENT_KIND_STAGE_CHANGED, "question " + std::to_string(s.current_question));
+  }
+  return n;
+}
+
+int64_t RaiseAlert(BackendContext& ctx, WriteScope& w, store::SessionRow& row, exam::v1::AlertKind kind,
+                   const std::string& detail) {
+  w.db()
+      .Prepare("INSERT INTO alerts(session_id, kind, detail, raised_at) VALUES(?,?,?,?)")
+      .Bind(1, row.id)
+      .Bind(2, static_cast<int>(kind))
+      .Bind(3, detail)
+      .Bind(4, w.now_ms())
+      .Run();
+  const int64_t id = w.db().LastInsertId();
+  row.open_alerts += 1;
+  exam::v1::Event e = ctx.SessionEvent(row, exam::v1::EVENT_KIND_ALERT_RAISED, detail, w.now(), id);
+  auto* a = e.mutable_alert();
+  a->set_id(id);
+  a->set_session_id(row.id);
+  a->set_kind(kind);
+  a->set_detail(detail);
+  *a->mutable_raised_at() = ToTimestamp(w.now());
+  w.Emit(std::move(e));
+  return id;
+}
+
+int64_t QueueStaffMessage(WriteScope& w, int64_t session_id, const std::string& kind, const std::string& text,
+                          int64_t ref_id) {
+  w.db()
+      .Prepare("INSERT INTO staff_messages(session_id, kind, text, ref_id, time) VALUES(?,?,?,?,?)")
+      .Bind(1, session_id)
+      .Bind(2, kind)
+      .Bind(3, text)
+      .Bind(4, ref_id)
+      .Bind(5, w.now_ms())
+      .Run();
+  return w.db().LastInsertId();
+}
+
+}  // namespace exam::backend

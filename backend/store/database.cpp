@@ -1,0 +1,308 @@
+#include "backend/store/database.h"
+
+#include <array>
+
+namespace exam::store {
+namespace {
+
+[[noreturn]] void Fail(sqlite3* db, std::string_view what) {
+  throw StoreError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "no database"));
+}
+
+// Versioned migrations: entry i brings the schema from version i to i+1. Append only.
+constexpr std::array<const char*, 1> kMigrations = {R"SQL(
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  password_salt BLOB NOT NULL,
+  password_hash BLOB NOT NULL,
+  password_iterations INTEGER NOT NULL,
+  roles TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE user_rooms(user_id INTEGER NOT NULL REFERENCES users(id), room_id INTEGER NOT NULL,
+  PRIMARY KEY(user_id, room_id));
+CREATE TABLE tokens(
+  token_hash BLOB PRIMARY KEY,
+  user_id INTEGER,
+  session_id INTEGER,
+  device INTEGER,
+  expires_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE exams(
+  id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  start_time INTEGER NOT NULL,
+  access_code TEXT NOT NULL,
+  rules BLOB NOT NULL,
+  questions BLOB NOT NULL);
+CREATE TABLE rooms(id INTEGER PRIMARY KEY, exam_id INTEGER NOT NULL REFERENCES exams(id), name TEXT NOT NULL);
+CREATE TABLE sessions(
+  id INTEGER PRIMARY KEY,
+  exam_id INTEGER NOT NULL REFERENCES exams(id),
+  room_id INTEGER NOT NULL REFERENCES rooms(id),
+  registration_no TEXT NOT NULL,
+  candidate_name TEXT NOT NULL,
+  id_number TEXT NOT NULL,
+  registration_photo BLOB,
+  draw_number INTEGER NOT NULL DEFAULT 0,
+  stage INTEGER NOT NULL,
+  outcome INTEGER NOT NULL,
+  current_question INTEGER NOT NULL DEFAULT 0,
+  question_deadline INTEGER,
+  answering_started_at INTEGER,
+  interruptions INTEGER NOT NULL DEFAULT 0,
+  interruption_started_at INTEGER,
+  face_failures INTEGER NOT NULL DEFAULT 0,
+  identity_confirmed INTEGER NOT NULL DEFAULT 0,
+  appeal_pending INTEGER NOT NULL DEFAULT 0,
+  face_retry_not_before INTEGER,
+  ended_at INTEGER,
+  open_help INTEGER NOT NULL DEFAULT 0,
+  open_alerts INTEGER NOT NULL DEFAULT 0,
+  pending_uploads INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 1,
+  updated_at INTEGER NOT NULL,
+  UNIQUE(exam_id, registration_no));
+CREATE INDEX sessions_room ON sessions(room_id);
+CREATE TABLE devices(
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  kind INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  online INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY(session_id, kind));
+CREATE TABLE events(
+  seq INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  exam_id INTEGER NOT NULL,
+  room_id INTEGER NOT NULL,
+  session_id INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE TABLE alerts(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  kind INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  raised_at INTEGER NOT NULL,
+  acknowledged_by TEXT,
+  acknowledged_at INTEGER);
+CREATE TABLE proctor_actions(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  actor TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  category INTEGER NOT NULL DEFAULT 0,
+  text TEXT NOT NULL,
+  snapshot BLOB,
+  time INTEGER NOT NULL);
+CREATE TABLE staff_messages(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  kind TEXT NOT NULL,
+  text TEXT NOT NULL,
+  ref_id INTEGER NOT NULL DEFAULT 0,
+  time INTEGER NOT NULL);
+CREATE INDEX staff_messages_session ON staff_messages(session_id, id);
+CREATE TABLE help_requests(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  stage INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  raised_at INTEGER NOT NULL,
+  claimed_by TEXT NOT NULL DEFAULT '',
+  first_response_at INTEGER,
+  resolved_at INTEGER,
+  category TEXT NOT NULL DEFAULT '',
+  version INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE help_messages(
+  id INTEGER PRIMARY KEY,
+  help_id INTEGER NOT NULL REFERENCES help_requests(id),
+  time INTEGER NOT NULL,
+  from_candidate INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  text TEXT NOT NULL);
+CREATE TABLE appeals(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  stage INTEGER NOT NULL,
+  filed_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  claimed_by TEXT NOT NULL DEFAULT '',
+  lease_expires_at INTEGER,
+  decided_by TEXT NOT NULL DEFAULT '',
+  decided_at INTEGER,
+  reason TEXT NOT NULL DEFAULT '',
+  id_front BLOB,
+  id_back BLOB,
+  handheld_id BLOB);
+CREATE TABLE face_captures(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  time INTEGER NOT NULL,
+  similarity REAL NOT NULL,
+  passed INTEGER NOT NULL,
+  image BLOB);
+CREATE TABLE upload_files(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  device INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  committed INTEGER NOT NULL DEFAULT 0,
+  sha256 TEXT NOT NULL,
+  last_progress_at INTEGER,
+  deadline_extension_ms INTEGER NOT NULL DEFAULT 0,
+  recall_requested INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 1,
+  UNIQUE(session_id, device, name));
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  before TEXT NOT NULL,
+  after TEXT NOT NULL);
+CREATE TABLE idempotency(
+  actor TEXT NOT NULL,
+  key TEXT NOT NULL,
+  method TEXT NOT NULL,
+  response BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(actor, key));
+)SQL"};
+
+}  // namespace
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+    Fail(db, "prepare");
+}
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::Bind(int i, int64_t v) {
+  if (sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) Fail(db_, "bind");
+  return *this;
+}
+Statement& Statement::Bind(int i, double v) {
+  if (sqlite3_bind_double(stmt_, i, v) != SQLITE_OK) Fail(db_, "bind");
+  return *this;
+}
+Statement& Statement::Bind(int i, std::string_view v) {
+  if (sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    Fail(db_, "bind");
+  return *this;
+}
+Statement& Statement::BindBlob(int i, std::string_view v) {
+  if (sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    Fail(db_, "bind");
+  return *this;
+}
+Statement& Statement::BindNull(int i) {
+  if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) Fail(db_, "bind");
+  return *this;
+}
+
+bool Statement::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Fail(db_, "step");
+}
+void Statement::Run() {
+  while (Step()) {
+  }
+}
+int64_t Statement::Int(int c) const { return sqlite3_column_int64(stmt_, c); }
+double Statement::Real(int c) const { return sqlite3_column_double(stmt_, c); }
+std::string Statement::Text(int c) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
+}
+std::string Statement::Blob(int c) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
+}
+bool Statement::IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+Database::Database(const std::string& path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = "cannot open database " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError(msg);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  Exec("PRAGMA journal_mode=WAL");
+  // NORMAL is durable across application crashes in WAL mode; only power loss can drop the
+  // last transactions, which the devices' retries recover.
+  Exec("PRAGMA synchronous=NORMAL");
+  Exec("PRAGMA foreign_keys=ON");
+  Migrate();
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+void Database::Exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string s(sql);
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw StoreError("exec: " + msg);
+  }
+}
+
+int Database::SchemaVersion() {
+  auto st = Prepare("PRAGMA user_version");
+  st.Step();
+  return static_cast<int>(st.Int(0));
+}
+
+std::string Database::IntegrityCheck() {
+  std::lock_guard lock(mutex_);
+  auto st = Prepare("PRAGMA integrity_check");
+  return st.Step() ? st.Text(0) : "no answer";
+}
+
+void Database::Migrate() {
+  std::lock_guard lock(mutex_);
+  const int current = SchemaVersion();
+  if (current > static_cast<int>(kMigrations.size()))
+    throw StoreError("database schema version " + std::to_string(current) + " is newer than this backend");
+  for (int v = current; v < static_cast<int>(kMigrations.size()); ++v) {
+    Exec("BEGIN IMMEDIATE");
+    try {
+      Exec(kMigrations[v]);
+      Exec("PRAGMA user_version=" + std::to_string(v + 1));
+      Exec("COMMIT");
+    } catch (...) {
+      Exec("ROLLBACK");
+      throw;
+    }
+  }
+}
+
+Transaction::Transaction(Database& db) : db_(db), lock_(db.mutex()) { db_.Exec("BEGIN IMMEDIATE"); }
+Transaction::~Transaction() {
+  if (!done_) {
+    try {
+      db_.Exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+}
+void Transaction::Commit() {
+  db_.Exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace exam::store

@@ -1,0 +1,55 @@
+#pragma once
+// The append-only event log. Sequence numbers are assigned here, inside the writer's
+// transaction, as head + 1: a rolled-back transaction leaves no hole, so the log is
+// gap-free.
+#include <vector>
+
+#include "backend/store/database.h"
+#include "exam/v1/event.pb.h"
+
+namespace exam::store {
+
+class EventLog {
+ public:
+  explicit EventLog(Database& db);
+  // Assigns event.seq and stores it. Caller holds a transaction; call Committed() after
+  // COMMIT (or Reload() after a rollback) so the in-memory head follows the file.
+  void Append(exam::v1::Event& event);
+  void Reload();
+  int64_t Head() const { return head_; }
+  // Events with seq > since, at most `limit`, oldest first.
+  std::vector<exam::v1::Event> ReadSince(int64_t since, int limit);
+  std::vector<exam::v1::Event> ReadSession(int64_t session_id);
+
+ private:
+  Database& db_;
+  int64_t head_ = 0;
+};
+
+// Audit trail of decisions: actor, action, target, before/after (JSON).
+class AuditLog {
+ public:
+  explicit AuditLog(Database& db) : db_(db) {}
+  int64_t Append(int64_t time_ms, const std::string& actor, const std::string& action, const std::string& target,
+                 const std::string& before, const std::string& after);
+
+ private:
+  Database& db_;
+};
+
+// Replays of mutating calls: (actor, key) → the first response, serialized.
+class IdempotencyStore {
+ public:
+  explicit IdempotencyStore(Database& db) : db_(db) {}
+  // The stored response for (actor, key); nullopt when new. `method` must match, otherwise
+  // the key was reused for another call and *method_mismatch is set.
+  std::optional<std::string> Find(const std::string& actor, const std::string& key, const std::string& method,
+                                  bool* method_mismatch);
+  void Store(const std::string& actor, const std::string& key, const std::string& method,
+             const std::string& response, int64_t now_ms);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace exam::store
