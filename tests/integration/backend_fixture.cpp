@@ -1,0 +1,117 @@
+#include "backend_fixture.h"
+
+#include <random>
+#include <thread>
+
+namespace exam::testing {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() / ("exam-test-" + std::to_string(rd()) + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+void BackendFixture::SetUp() {
+  options_.db_path = (dir_.path() / "examd.db").string();
+  options_.listen = "127.0.0.1:0";
+  options_.demo_candidates = 8;
+  options_.demo_rooms = 2;
+  options_.demo_start_in = core::minutes(20);
+  Configure(options_);
+  StartServer();
+}
+
+void BackendFixture::TearDown() { StopServer(); }
+
+void BackendFixture::StartServer() {
+  std::string error;
+  server_ = backend::ExamServer::Start(options_, &error);
+  ASSERT_TRUE(server_) << error;
+}
+
+void BackendFixture::StopServer() {
+  if (server_) server_->Shutdown();
+  server_.reset();
+}
+
+std::shared_ptr<grpc::Channel> BackendFixture::Channel() {
+  return grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+}
+
+std::string BackendFixture::Login(const std::string& user, const std::string& password) {
+  auto stub = exam::v1::AuthService::NewStub(Channel());
+  grpc::ClientContext ctx;
+  exam::v1::LoginRequest req;
+  req.set_username(user);
+  req.set_password(password);
+  exam::v1::LoginResponse resp;
+  auto status = stub->Login(&ctx, req, &resp);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return resp.token();
+}
+
+std::unique_ptr<grpc::ClientContext> BackendFixture::Ctx(const std::string& token, std::chrono::seconds deadline) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(std::chrono::system_clock::now() + deadline);
+  return ctx;
+}
+
+BackendFixture::Device BackendFixture::JoinCandidate(int index, exam::v1::DeviceKind device) {
+  auto stub = exam::v1::CandidateService::NewStub(Channel());
+  exam::v1::JoinRequest req;
+  req.set_exam_id(server_->demo().exam_id);
+  req.set_registration_no(server_->demo().registration_nos.at(static_cast<size_t>(index)));
+  req.set_access_code(server_->demo().access_code);
+  req.set_device(device);
+  req.set_device_model(device == exam::v1::DEVICE_KIND_LAPTOP ? "Lenovo ThinkPad X1" : "Xiaomi MI 5");
+  exam::v1::JoinResponse resp;
+  auto ctx = Ctx("");
+  auto status = stub->Join(ctx.get(), req, &resp);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return Device{resp.token(), resp.session().id(), resp.exam()};
+}
+
+grpc::Status BackendFixture::ReportStage(const Device& d, exam::v1::Stage stage, exam::v1::Session* out) {
+  auto stub = exam::v1::CandidateService::NewStub(Channel());
+  exam::v1::ReportStageRequest req;
+  req.set_idempotency_key(Key());
+  req.set_stage(stage);
+  exam::v1::Session resp;
+  auto ctx = Ctx(d.token);
+  auto status = stub->ReportStage(ctx.get(), req, &resp);
+  if (out) *out = resp;
+  return status;
+}
+
+void BackendFixture::Advance(const Device& d, exam::v1::Stage stage) {
+  auto stub = exam::v1::CandidateService::NewStub(Channel());
+  for (int s = exam::v1::STAGE_DEVICE_CHECK; s <= stage; ++s) {
+    if (s == exam::v1::STAGE_EVIDENCE_BINDING) {
+      exam::v1::ReportFaceCheckRequest fc;
+      fc.set_idempotency_key(Key());
+      fc.set_passed(true);
+      fc.set_similarity(0.93);
+      exam::v1::FaceCheckResponse fr;
+      auto ctx = Ctx(d.token);
+      ASSERT_TRUE(stub->ReportFaceCheck(ctx.get(), fc, &fr).ok());
+    }
+    auto status = ReportStage(d, static_cast<exam::v1::Stage>(s));
+    ASSERT_TRUE(status.ok()) << "stage " << s << ": " << status.error_message();
+  }
+}
+
+}  // namespace exam::testing
