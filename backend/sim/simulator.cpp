@@ -1190,6 +1190,16 @@ class Candidate {
     if (phone_.joined) add(&phone_, "evidence", v1::TRACK_KIND_EVIDENCE, plan_.phone_upload_left_pending);
   }
 
+  // Takes the backend's word on how far a file got; true when it is already complete.
+  bool TakeStatus(File* f, const v1::UploadStatus& st) {
+    f->committed = st.committed();
+    if (!st.complete()) return false;
+    f->done = true;
+    sim_.counters.uploads_completed.fetch_add(1);
+    action_due_ = SteadyClock::now();
+    return true;
+  }
+
   void UploadStep() {
     File* f = nullptr;
     for (File& x : files_)
@@ -1231,13 +1241,7 @@ class Candidate {
       }
       f->begun = true;
       f->file_id = st.file_id();
-      f->committed = st.committed();
-      if (st.complete()) {
-        f->done = true;
-        sim_.counters.uploads_completed.fetch_add(1);
-        action_due_ = SteadyClock::now();
-        return;
-      }
+      if (TakeStatus(f, st)) return;
     } else if (f->needs_status) {
       v1::GetUploadStatusRequest req;
       req.set_file_id(f->file_id);
@@ -1249,13 +1253,7 @@ class Candidate {
         return;
       }
       f->needs_status = false;
-      f->committed = st.committed();
-      if (st.complete()) {
-        f->done = true;
-        sim_.counters.uploads_completed.fetch_add(1);
-        action_due_ = SteadyClock::now();
-        return;
-      }
+      if (TakeStatus(f, st)) return;
     }
     const int64_t chunk = std::max(1, sim_.opt.upload_chunk_bytes);
     int sent = 0;
