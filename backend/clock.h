@@ -1,6 +1,7 @@
 #pragma once
 // The backend's clock. Demos and the simulator run exams faster than real time, so every
 // rule is evaluated against this clock, never against std::chrono directly.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 
@@ -10,11 +11,14 @@ namespace exam::backend {
 
 class Clock {
  public:
-  // time_scale backend seconds pass per real second, starting from the real now.
-  explicit Clock(double time_scale = 1.0)
+  // time_scale backend seconds pass per real second, starting from the real now, or from
+  // `not_before` when that is later: a backend restarted on a store written under a fast
+  // clock must not see its exam jump back in time.
+  explicit Clock(double time_scale = 1.0, core::TimePoint not_before = {})
       : scale_(time_scale),
         real_base_(std::chrono::steady_clock::now()),
-        backend_base_(std::chrono::time_point_cast<core::Duration>(std::chrono::system_clock::now())) {}
+        backend_base_(std::max(std::chrono::time_point_cast<core::Duration>(std::chrono::system_clock::now()),
+                               not_before)) {}
 
   core::TimePoint Now() const {
     const auto real = std::chrono::steady_clock::now() - real_base_;

@@ -149,8 +149,19 @@ const exam::v1::Event& WriteScope::Emit(exam::v1::Event event) {
   return *emitted_.back();
 }
 
+namespace {
+
+core::TimePoint LastEventTime(store::Database& db) {
+  std::lock_guard lock(db.mutex());
+  auto st = db.Prepare("SELECT COALESCE(MAX(time), 0) FROM events");
+  st.Step();
+  return core::FromUnixMillis(st.Int(0));
+}
+
+}  // namespace
+
 BackendContext::BackendContext(const std::string& db_path, double time_scale, std::chrono::seconds ttl)
-    : db(db_path), clock(time_scale), token_ttl(ttl) {
+    : db(db_path), clock(time_scale, LastEventTime(db)), token_ttl(ttl) {
   hub.SetHead(events.Head());
 }
 

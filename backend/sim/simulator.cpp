@@ -208,6 +208,7 @@ struct CandidateSimulator::Impl {
   void MarkFinished() { finished_count.fetch_add(1); }
 
   SimulatorOptions opt;
+  std::string run_id = std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
   std::vector<CandidatePlan> plans;
   ClockEstimate clock;
   Counters counters;
@@ -418,7 +419,7 @@ class Candidate {
   }
 
   std::string NewKey() {
-    return "sim-" + std::to_string(sim_.opt.seed) + "-" + plan_.registration_no + "-" + std::to_string(++key_counter_);
+    return "sim-" + sim_.run_id + "-" + plan_.registration_no + "-" + std::to_string(++key_counter_);
   }
 
   // Asks for an early heartbeat from the laptop (to learn the session after a refusal).
@@ -663,7 +664,7 @@ class Candidate {
     if (ended_) return;
     laptop_.active = true;
     if (laptop_.next_hb == kNever) laptop_.next_hb = SteadyClock::now() + HeartbeatInterval(laptop_);
-    if (plan_.raises_help)
+    if (plan_.raises_help && session_.open_help() == 0)
       help_due_ = AtBackend(exam().start + core::seconds(plan_.help_at_s), std::chrono::milliseconds(20));
     Log("joined on " + plan_.laptop_model);
     ComputeCompression();

@@ -189,3 +189,20 @@ TEST_F(EventsTest, SinceSeqAheadOfTheLogIsRefused) {
 
 }  // namespace
 }  // namespace exam::testing
+
+namespace exam::testing {
+namespace {
+
+TEST_F(EventsTest, BackendClockDoesNotRunBackwardsAcrossARestart) {
+  // Under a fast demo clock backend time runs ahead of the wall clock; a restart must
+  // resume from where the log left off, or every countdown would jump back.
+  server_->clock().Advance(core::hours(3));
+  MakeActivity(0, 1);
+  const auto before = server_->clock().Now();
+  StopServer();
+  StartServer();
+  EXPECT_GE(server_->clock().Now(), before - core::seconds(1));
+}
+
+}  // namespace
+}  // namespace exam::testing

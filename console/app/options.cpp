@@ -1,0 +1,128 @@
+#include "app/options.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace exam::app {
+namespace {
+
+bool ParseNumber(const char* text, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(text, &end);
+  if (end == text || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+const char* Usage() {
+  return "usage: exam-console [options]\n"
+         "\n"
+         "Without --backend, starts a demo backend with simulated candidates on loopback\n"
+         "and signs in as the demo administrator.\n"
+         "\n"
+         "  --backend HOST:PORT   connect to a running exam backend (examd)\n"
+         "  --user NAME           staff username (asked for when missing)\n"
+         "  --password TEXT       staff password\n"
+         "  --ca FILE             PEM root certificates for TLS to the backend\n"
+         "  --lang zh|en          interface language (default zh)\n"
+         "  --size WxH            window size (default 1600x900)\n"
+         "  --screenshot FILE     render, write a PNG of the window and exit\n"
+         "  --frames N            frames to render before the screenshot (default 60)\n"
+         "  --online-timeout S    screenshot: wait at most S seconds to be online (default 60)\n"
+         "  --delay S             screenshot: wait S more seconds once online (default 0)\n"
+         "  --time-scale X        demo: backend seconds per real second (default 10)\n"
+         "  --candidates N        demo: number of candidates (default 48)\n"
+         "  --seed N              demo: simulator seed (default 1)\n"
+         "  --no-simulator        demo: start the backend without simulated candidates\n"
+         "  --help                show this text\n";
+}
+
+ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&](const char** out) {
+      if (i + 1 >= argc) {
+        *error = std::string(arg) + " needs a value";
+        return false;
+      }
+      *out = argv[++i];
+      return true;
+    };
+    auto number = [&](double* out) {
+      const char* v = nullptr;
+      if (!value(&v)) return false;
+      if (!ParseNumber(v, out)) {
+        *error = std::string(arg) + ": not a number: " + v;
+        return false;
+      }
+      return true;
+    };
+    const char* v = nullptr;
+    double d = 0;
+    if (arg == "--help" || arg == "-h") return ParseResult::kHelp;
+    if (arg == "--backend") {
+      if (!value(&v)) return ParseResult::kError;
+      o->backend = v;
+    } else if (arg == "--user") {
+      if (!value(&v)) return ParseResult::kError;
+      o->user = v;
+    } else if (arg == "--password") {
+      if (!value(&v)) return ParseResult::kError;
+      o->password = v;
+    } else if (arg == "--ca") {
+      if (!value(&v)) return ParseResult::kError;
+      o->ca_file = v;
+    } else if (arg == "--lang") {
+      if (!value(&v)) return ParseResult::kError;
+      const std::string_view lang = v;
+      if (lang == "zh") {
+        o->lang = ui::Lang::kZh;
+      } else if (lang == "en") {
+        o->lang = ui::Lang::kEn;
+      } else {
+        *error = "--lang must be zh or en";
+        return ParseResult::kError;
+      }
+    } else if (arg == "--size") {
+      if (!value(&v)) return ParseResult::kError;
+      if (std::sscanf(v, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 || o->height < 240) {
+        *error = "--size must look like 1600x900";
+        return ParseResult::kError;
+      }
+    } else if (arg == "--screenshot") {
+      if (!value(&v)) return ParseResult::kError;
+      o->screenshot = v;
+    } else if (arg == "--frames") {
+      if (!number(&d)) return ParseResult::kError;
+      o->frames = static_cast<int>(d);
+    } else if (arg == "--online-timeout") {
+      if (!number(&o->online_timeout_s)) return ParseResult::kError;
+    } else if (arg == "--delay") {
+      if (!number(&o->delay_s)) return ParseResult::kError;
+    } else if (arg == "--time-scale") {
+      if (!number(&o->time_scale)) return ParseResult::kError;
+      if (o->time_scale <= 0) {
+        *error = "--time-scale must be positive";
+        return ParseResult::kError;
+      }
+    } else if (arg == "--candidates") {
+      if (!number(&d)) return ParseResult::kError;
+      o->candidates = static_cast<int>(d);
+    } else if (arg == "--seed") {
+      if (!number(&d)) return ParseResult::kError;
+      o->seed = static_cast<uint64_t>(d);
+    } else if (arg == "--no-simulator") {
+      o->simulate = false;
+    } else {
+      *error = "unknown option " + std::string(arg);
+      return ParseResult::kError;
+    }
+  }
+  if (o->frames < 1) o->frames = 1;
+  return ParseResult::kRun;
+}
+
+}  // namespace exam::app

@@ -1,0 +1,38 @@
+#pragma once
+// Command line of exam-console.
+#include <cstdint>
+#include <string>
+
+#include "ui/strings.h"
+
+namespace exam::app {
+
+struct Options {
+  // Empty: start the embedded demo backend and simulator.
+  std::string backend;
+  std::string user;
+  std::string password;
+  std::string ca_file;  // PEM roots for TLS to the backend
+
+  std::string screenshot;  // write a PNG after `frames` frames and exit
+  int frames = 60;
+  double online_timeout_s = 60.0;  // screenshot: longest wait for the client to be online
+  double delay_s = 0.0;            // screenshot: extra wait once online, so the demo moves
+
+  ui::Lang lang = ui::Lang::kZh;
+  int width = 1600;
+  int height = 900;
+
+  // Embedded demo only.
+  double time_scale = 10.0;
+  int candidates = 48;
+  uint64_t seed = 1;
+  bool simulate = true;
+};
+
+enum class ParseResult { kRun, kHelp, kError };
+
+ParseResult ParseOptions(int argc, char** argv, Options* options, std::string* error);
+const char* Usage();
+
+}  // namespace exam::app

@@ -1,0 +1,28 @@
+#pragma once
+// Every panel of the console, created in one place, with the main menu and the layout.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ui/panel.h"
+
+namespace exam::ui {
+
+class PanelRegistry {
+ public:
+  // `username` prefills the login form.
+  explicit PanelRegistry(std::string username);
+
+  // Draws the menu bar, lays out the work area and draws every panel.
+  void DrawFrame(UiContext& ctx);
+
+  Panel* Find(const std::string& id) const;
+
+ private:
+  void DrawMainMenu(UiContext& ctx);
+  void Layout(UiContext& ctx, float menu_height) const;
+
+  std::vector<std::unique_ptr<Panel>> panels_;
+};
+
+}  // namespace exam::ui

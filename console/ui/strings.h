@@ -1,0 +1,140 @@
+#pragma once
+// Every UI string in Chinese and English, in one table: panels name a string by its id, and
+// the font loader walks the table so that each Chinese character used is in the atlas.
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/stage.h"
+
+// X(id, 中文, English)
+#define EXAM_UI_STRINGS(X)                                                              \
+  X(kAppTitle, "考试监控台", "Exam Console")                                            \
+  X(kMenuFile, "文件", "File")                                                          \
+  X(kMenuView, "视图", "View")                                                          \
+  X(kMenuConnection, "连接", "Connection")                                              \
+  X(kMenuLanguage, "语言", "Language")                                                  \
+  X(kQuit, "退出", "Quit")                                                              \
+  X(kReconnectNow, "立即重连", "Reconnect now")                                         \
+  X(kSignInAgain, "重新登录…", "Sign in again…")                                        \
+  X(kLangZh, "中文", "中文")                                                            \
+  X(kLangEn, "English", "English")                                                      \
+  X(kStateSignedOut, "未登录", "Signed out")                                            \
+  X(kStateConnecting, "连接中", "Connecting")                                           \
+  X(kStateLoggingIn, "登录中", "Signing in")                                            \
+  X(kStateLoading, "加载中", "Loading")                                                 \
+  X(kStateOnline, "在线", "Online")                                                     \
+  X(kStateReconnecting, "重连中", "Reconnecting")                                       \
+  X(kStateAuthFailed, "登录失败", "Sign-in failed")                                     \
+  X(kStateStopped, "已停止", "Stopped")                                                 \
+  X(kRoleProctor, "监考", "Proctor")                                                    \
+  X(kRoleGrader, "评委", "Grader")                                                      \
+  X(kRoleSupport, "技术支持", "Support")                                                \
+  X(kRoleAdmin, "管理员", "Administrator")                                              \
+  X(kRoleCandidate, "考生设备", "Candidate device")                                     \
+  X(kBackendClock, "后端时钟", "Backend clock")                                         \
+  X(kLastSeq, "序号", "Seq")                                                            \
+  X(kLag, "延迟", "Lag")                                                                \
+  X(kReconnects, "重连", "Reconnects")                                                  \
+  X(kEvents, "事件", "Events")                                                          \
+  X(kLoginTitle, "登录", "Sign in")                                                     \
+  X(kLoginPrompt, "使用工作人员账号登录考试后台", "Sign in to the exam backend with your staff account") \
+  X(kServer, "服务器", "Server")                                                        \
+  X(kUsername, "用户名", "Username")                                                    \
+  X(kPassword, "密码", "Password")                                                      \
+  X(kSignIn, "登录", "Sign in")                                                         \
+  X(kSigningIn, "正在登录…", "Signing in…")                                             \
+  X(kOverview, "总览", "Overview")                                                      \
+  X(kEventLog, "事件日志", "Event log")                                                 \
+  X(kRooms, "考场", "Rooms")                                                            \
+  X(kRoom, "考场", "Room")                                                              \
+  X(kAllRooms, "全部考场", "All rooms")                                                 \
+  X(kSessions, "考生", "Candidates")                                                    \
+  X(kCandidates, "考生", "Candidates")                                                  \
+  X(kDrawNo, "抽签号", "Draw #")                                                        \
+  X(kName, "姓名", "Name")                                                              \
+  X(kRegNo, "准考证号", "Registration no.")                                             \
+  X(kStage, "阶段", "Stage")                                                            \
+  X(kQuestion, "题目", "Question")                                                      \
+  X(kRemaining, "剩余", "Left")                                                         \
+  X(kInterruptions, "中断", "Interruptions")                                            \
+  X(kHelp, "求助", "Help")                                                              \
+  X(kAlerts, "告警", "Alerts")                                                          \
+  X(kAppeal, "申诉", "Appeal")                                                          \
+  X(kAppeals, "人工审核", "Appeals")                                                    \
+  X(kAppealPending, "待审核", "Pending")                                                \
+  X(kDevices, "设备", "Devices")                                                        \
+  X(kOutcome, "结果", "Outcome")                                                        \
+  X(kInterrupted, "中断中", "Interrupted")                                              \
+  X(kOffline, "离线", "offline")                                                        \
+  X(kFilter, "搜索考生", "Search candidates")                                           \
+  X(kNoSessions, "没有可见的考生", "No candidates visible")                             \
+  X(kNoSessionsHint, "当前账号没有分配考场，或考试尚无考生。", "No rooms are assigned to this account, or the exam has no candidates yet.") \
+  X(kNoMatch, "没有符合条件的考生", "No candidates match the filter")                   \
+  X(kWaitingForBackend, "正在连接考试后台…", "Connecting to the exam backend…")         \
+  X(kNoEvents, "暂无事件", "No events yet")                                             \
+  X(kStartsIn, "距开考", "Starts in")                                                   \
+  X(kStartedAgo, "已开考", "Started")                                                   \
+  X(kExamKindInterview, "面试", "Interview")                                            \
+  X(kExamKindTest, "笔试", "Test")                                                      \
+  X(kQuestions, "题", "questions")                                                      \
+  X(kTotal, "合计", "Total")                                                            \
+  X(kTime, "时间", "Time")                                                              \
+  X(kKind, "类型", "Kind")                                                              \
+  X(kDetail, "详情", "Detail")                                                          \
+  X(kLaptop, "电脑", "Laptop")                                                          \
+  X(kPhone, "佐证手机", "Evidence phone")                                               \
+  X(kSecondCamera, "二机位", "Second camera")                                           \
+  X(kEvStageChanged, "阶段变更", "Stage changed")                                       \
+  X(kEvFaceCheck, "人脸核验", "Face check")                                             \
+  X(kEvAlertRaised, "告警", "Alert")                                                    \
+  X(kEvAlertAck, "告警已确认", "Alert acknowledged")                                    \
+  X(kEvHelpRaised, "求助", "Help raised")                                               \
+  X(kEvHelpUpdated, "求助更新", "Help updated")                                         \
+  X(kEvAppealFiled, "提交申诉", "Appeal filed")                                         \
+  X(kEvAppealUpdated, "申诉更新", "Appeal updated")                                     \
+  X(kEvInterruptionStarted, "录制中断", "Recording interrupted")                        \
+  X(kEvInterruptionEnded, "录制恢复", "Recording resumed")                              \
+  X(kEvQuestionShown, "显示题目", "Question shown")                                     \
+  X(kEvAnswerComplete, "该题回答完毕", "Answer complete")                               \
+  X(kEvViolation, "记录违规", "Violation recorded")                                     \
+  X(kEvProctorMessage, "监考消息", "Proctor message")                                   \
+  X(kEvSessionEnded, "考试结束", "Session ended")                                       \
+  X(kEvUploadProgress, "上传进度", "Upload progress")                                   \
+  X(kEvDeviceChanged, "设备变化", "Device changed")                                     \
+  X(kEvUnknown, "其他", "Other")                                                        \
+  X(kProgress, "进度", "Progress")                                                      \
+  X(kNeedsAttention, "需要关注", "Needs attention")                                     \
+  X(kNobodyNeedsAttention, "暂无需要关注的考生", "Nobody needs attention")              \
+  X(kError, "错误", "Error")
+
+namespace exam::ui {
+
+enum class Lang { kZh, kEn };
+
+struct Text {
+  const char* zh;
+  const char* en;
+};
+
+namespace str {
+#define EXAM_UI_STRING_CONSTANT(id, zh, en) inline constexpr Text id{zh, en};
+EXAM_UI_STRINGS(EXAM_UI_STRING_CONSTANT)
+#undef EXAM_UI_STRING_CONSTANT
+}  // namespace str
+
+Lang CurrentLang();
+void SetLang(Lang lang);
+
+inline const char* Tr(const Text& text) { return CurrentLang() == Lang::kZh ? text.zh : text.en; }
+// "<text>###<id>": a label whose ImGui id does not change with the language.
+std::string Label(const Text& text, const char* id);
+
+std::string_view StageName(core::Stage stage);
+std::string_view OutcomeName(core::Outcome outcome);
+
+// Calls `visit` with every string the UI may show in either language (the table above plus
+// the stage and outcome names from core), for building the font atlas.
+void ForEachUiString(const std::function<void(const char*)>& visit);
+
+}  // namespace exam::ui

@@ -1,0 +1,36 @@
+#pragma once
+// What every panel gets each frame: the data to draw (read once per frame from the
+// BackendClient) and the frame's layout. Panels never call the backend themselves.
+#include <imgui.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "net/backend_client.h"
+#include "net/directory_snapshot.h"
+
+namespace exam::ui {
+
+struct UiContext {
+  // Commands only (SignIn, DropStream); reads go through the fields below.
+  net::BackendClient* client = nullptr;
+  std::shared_ptr<const net::DirectorySnapshot> snapshot;
+  net::ConnectionStatus status;
+  // Backend clock now (unix ms) for countdowns; 0 while unknown.
+  int64_t backend_now_ms = 0;
+  // Room picked in the overview (0: all), shared with other panels.
+  int64_t selected_room = 0;
+  // Area between the menu bar and the status bar.
+  ImVec2 work_pos{0, 0};
+  ImVec2 work_size{0, 0};
+  // Strip under the work area for the event log (zero height when it is closed).
+  ImVec2 bottom_pos{0, 0};
+  ImVec2 bottom_size{0, 0};
+  ImFont* large_font = nullptr;
+  // Set by the menu; the app leaves its loop.
+  bool quit_requested = false;
+  // Set by the menu: show the login panel even while signed in.
+  bool login_requested = false;
+};
+
+}  // namespace exam::ui

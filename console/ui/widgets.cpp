@@ -1,0 +1,140 @@
+#include "ui/widgets.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include "ui/theme.h"
+
+namespace exam::ui {
+
+std::string FormatClock(int64_t unix_ms) {
+  if (unix_ms <= 0) return "--:--:--";
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+std::string FormatDuration(int64_t ms) {
+  const bool negative = ms < 0;
+  int64_t s = (negative ? -ms : ms) / 1000;
+  const int64_t h = s / 3600;
+  s %= 3600;
+  char buf[32];
+  if (h > 0) {
+    std::snprintf(buf, sizeof buf, "%s%lld:%02lld:%02lld", negative ? "-" : "", static_cast<long long>(h),
+                  static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%s%02lld:%02lld", negative ? "-" : "", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  }
+  return buf;
+}
+
+const char* RoleName(exam::v1::Role role) {
+  switch (role) {
+    case exam::v1::ROLE_PROCTOR: return Tr(str::kRoleProctor);
+    case exam::v1::ROLE_GRADER: return Tr(str::kRoleGrader);
+    case exam::v1::ROLE_SUPPORT: return Tr(str::kRoleSupport);
+    case exam::v1::ROLE_ADMIN: return Tr(str::kRoleAdmin);
+    case exam::v1::ROLE_CANDIDATE: return Tr(str::kRoleCandidate);
+    default: return "?";
+  }
+}
+
+const char* EventKindName(exam::v1::EventKind kind) {
+  using namespace exam::v1;
+  switch (kind) {
+    case EVENT_KIND_STAGE_CHANGED: return Tr(str::kEvStageChanged);
+    case EVENT_KIND_FACE_CHECK: return Tr(str::kEvFaceCheck);
+    case EVENT_KIND_ALERT_RAISED: return Tr(str::kEvAlertRaised);
+    case EVENT_KIND_ALERT_ACKNOWLEDGED: return Tr(str::kEvAlertAck);
+    case EVENT_KIND_HELP_RAISED: return Tr(str::kEvHelpRaised);
+    case EVENT_KIND_HELP_UPDATED: return Tr(str::kEvHelpUpdated);
+    case EVENT_KIND_APPEAL_FILED: return Tr(str::kEvAppealFiled);
+    case EVENT_KIND_APPEAL_UPDATED: return Tr(str::kEvAppealUpdated);
+    case EVENT_KIND_INTERRUPTION_STARTED: return Tr(str::kEvInterruptionStarted);
+    case EVENT_KIND_INTERRUPTION_ENDED: return Tr(str::kEvInterruptionEnded);
+    case EVENT_KIND_QUESTION_SHOWN: return Tr(str::kEvQuestionShown);
+    case EVENT_KIND_ANSWER_COMPLETE: return Tr(str::kEvAnswerComplete);
+    case EVENT_KIND_VIOLATION_RECORDED: return Tr(str::kEvViolation);
+    case EVENT_KIND_PROCTOR_MESSAGE: return Tr(str::kEvProctorMessage);
+    case EVENT_KIND_SESSION_ENDED: return Tr(str::kEvSessionEnded);
+    case EVENT_KIND_UPLOAD_PROGRESS: return Tr(str::kEvUploadProgress);
+    case EVENT_KIND_DEVICE_CHANGED: return Tr(str::kEvDeviceChanged);
+    default: return Tr(str::kEvUnknown);
+  }
+}
+
+void TextUnformatted(std::string_view text) { ImGui::TextUnformatted(text.data(), text.data() + text.size()); }
+
+void TextColored(ImU32 color, std::string_view text) {
+  ImGui::PushStyleColor(ImGuiCol_Text, color);
+  TextUnformatted(text);
+  ImGui::PopStyleColor();
+}
+
+void StatusDot(ImU32 color, float radius) {
+  const float h = ImGui::GetTextLineHeight();
+  if (radius <= 0) radius = h * 0.28f;
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(p.x + radius, p.y + h * 0.5f), radius, color, 16);
+  ImGui::Dummy(ImVec2(radius * 2.0f, h));
+}
+
+void Badge(std::string_view text, ImU32 background, ImU32 foreground) {
+  const ImVec2 size = ImGui::CalcTextSize(text.data(), text.data() + text.size());
+  const ImVec2 pad(5.0f, 0.0f);
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float h = ImGui::GetTextLineHeight();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(p, ImVec2(p.x + size.x + pad.x * 2, p.y + h), background, 3.0f);
+  dl->AddText(ImVec2(p.x + pad.x, p.y), foreground, text.data(), text.data() + text.size());
+  ImGui::Dummy(ImVec2(size.x + pad.x * 2, h));
+}
+
+void StageLabel(core::Stage stage) {
+  StatusDot(theme::StageColor(stage));
+  ImGui::SameLine(0, 6);
+  TextUnformatted(StageName(stage));
+}
+
+void VerticalRule() {
+  ImGui::SameLine(0, 10);
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float h = ImGui::GetTextLineHeight();
+  ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, p.y + 2), ImVec2(p.x, p.y + h - 2),
+                                      ImGui::GetColorU32(ImGuiCol_Border), 1.0f);
+  ImGui::Dummy(ImVec2(1, h));
+  ImGui::SameLine(0, 10);
+}
+
+void StageBar(const net::StageCounts& counts, ImVec2 size, bool labels) {
+  int total = 0;
+  for (int c : counts) total += c;
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), IM_COL32(40, 45, 53, 255), 3.0f);
+  if (total > 0) {
+    float x = p.x;
+    for (int s = 0; s < static_cast<int>(counts.size()); ++s) {
+      if (counts[s] == 0) continue;
+      const float w = size.x * static_cast<float>(counts[s]) / static_cast<float>(total);
+      dl->AddRectFilled(ImVec2(x, p.y), ImVec2(x + w, p.y + size.y), theme::StageColor(static_cast<core::Stage>(s)));
+      if (labels) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%d", counts[s]);
+        const ImVec2 ts = ImGui::CalcTextSize(buf);
+        if (ts.x + 6 < w && ts.y <= size.y) {
+          dl->AddText(ImVec2(x + (w - ts.x) * 0.5f, p.y + (size.y - ts.y) * 0.5f), IM_COL32(255, 255, 255, 235), buf);
+        }
+      }
+      x += w;
+    }
+  }
+  ImGui::Dummy(size);
+}
+
+}  // namespace exam::ui

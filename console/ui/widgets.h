@@ -1,0 +1,35 @@
+#pragma once
+// Small drawing and formatting helpers shared by the panels.
+#include <imgui.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "exam/v1/common.pb.h"
+#include "net/directory_snapshot.h"
+#include "ui/strings.h"
+
+namespace exam::ui {
+
+// "14:03:22" in local time.
+std::string FormatClock(int64_t unix_ms);
+// "05:12" or "1:05:12"; negative durations get a leading "-".
+std::string FormatDuration(int64_t ms);
+const char* RoleName(exam::v1::Role role);
+const char* EventKindName(exam::v1::EventKind kind);
+
+void TextUnformatted(std::string_view text);
+void TextColored(ImU32 color, std::string_view text);
+// A filled dot on the text line.
+void StatusDot(ImU32 color, float radius = 0.0f);
+// A small rounded label with a coloured background.
+void Badge(std::string_view text, ImU32 background, ImU32 foreground = IM_COL32(255, 255, 255, 255));
+// Dot + stage name in the stage's colour.
+void StageLabel(core::Stage stage);
+// A thin vertical rule between items on one line.
+void VerticalRule();
+// Horizontal bar split by stage; with labels when `labels` and the segment fits them.
+void StageBar(const net::StageCounts& counts, ImVec2 size, bool labels);
+
+}  // namespace exam::ui
