@@ -131,6 +131,25 @@ bool EventHub::closed() const {
   return closed_;
 }
 
+void DevicePresence::Seen(Key device, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  last_seen_[device] = now_ms;
+  dirty_[device] = now_ms;
+}
+
+std::map<DevicePresence::Key, int64_t> DevicePresence::TakeDirty() {
+  std::lock_guard lock(mu_);
+  std::map<Key, int64_t> out;
+  out.swap(dirty_);
+  return out;
+}
+
+int64_t DevicePresence::LastSeen(Key device) const {
+  std::lock_guard lock(mu_);
+  auto it = last_seen_.find(device);
+  return it == last_seen_.end() ? 0 : it->second;
+}
+
 bool Principal::MaySeeRoom(int64_t room_id) const {
   if (!user) return false;
   if (Admin() || Has(exam::v1::ROLE_SUPPORT) || Has(exam::v1::ROLE_GRADER)) return true;

@@ -46,6 +46,24 @@ class EventHub {
   bool closed_ = false;
 };
 
+// Last heartbeat of every device, kept in memory: heartbeats are the most frequent call
+// (two devices per candidate every few seconds) and must not each cost a write
+// transaction. The ticker flushes them to the store in one batch now and then.
+class DevicePresence {
+ public:
+  using Key = std::pair<int64_t, int>;  // session id, DeviceKind
+  void Seen(Key device, int64_t now_ms);
+  // Entries seen since the last call, cleared.
+  std::map<Key, int64_t> TakeDirty();
+  // Last heartbeat in memory, 0 when none since start.
+  int64_t LastSeen(Key device) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<Key, int64_t> last_seen_;
+  std::map<Key, int64_t> dirty_;
+};
+
 // The caller of an RPC, from its token.
 struct Principal {
   std::optional<store::UserRecord> user;  // staff
@@ -88,6 +106,7 @@ class BackendContext {
   Clock clock;
   store::EventLog events{db};
   EventHub hub;
+  DevicePresence presence;
   std::chrono::seconds token_ttl;
 
   // Runs `body` in one transaction; on success commits and publishes its events in order.

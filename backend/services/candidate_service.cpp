@@ -245,31 +245,27 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
                          v1::HeartbeatResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
     return Guard([&] {
+      const core::TimePoint now = ctx_.clock.Now();
+      ctx_.presence.Seen({who.session_id, who.device}, core::ToUnixMillis(now));
+      bool online = false;
+      {
+        // The common case reads only: the device is known online and its heartbeat time
+        // lives in DevicePresence until the ticker flushes it.
+        std::lock_guard lock(ctx_.db.mutex());
+        store::ExamRepository repo(ctx_.db);
+        for (const auto& d : repo.ListDevices(who.session_id))
+          if (d.kind() == who.device) online = d.online();
+        if (online) return FillHeartbeat(ctx_.db, who, req, now, resp);
+      }
       return ctx_.Write([&](WriteScope& w) {
         store::ExamRepository repo(w.db());
         auto row = repo.GetSession(who.session_id);
         if (!row) Refuse(StatusCode::NOT_FOUND, "session gone");
-        bool was_online = false;
-        for (const auto& d : repo.ListDevices(row->id))
-          if (d.kind() == who.device) was_online = d.online();
         repo.UpsertDevice(row->id, who.device, "", true, w.now_ms());
-        if (!was_online)
-          w.Emit(ctx_.SessionEvent(*row, v1::EVENT_KIND_DEVICE_CHANGED,
-                                   std::string(v1::DeviceKind_Name(static_cast<v1::DeviceKind>(who.device))) + " online",
-                                   w.now()));
-        auto st = w.db().Prepare(
-            "SELECT id, kind, text, ref_id FROM staff_messages WHERE session_id=? AND id>? ORDER BY id LIMIT 100");
-        st.Bind(1, row->id).Bind(2, req->after_message_id());
-        while (st.Step()) {
-          auto* m = resp->add_messages();
-          m->set_id(st.Int(0));
-          m->set_kind(st.Text(1));
-          m->set_text(st.Text(2));
-          m->set_ref_id(st.Int(3));
-        }
-        *resp->mutable_session() = repo.ToProto(*row, false);
-        *resp->mutable_now() = ToTimestamp(w.now());
-        return grpc::Status::OK;
+        w.Emit(ctx_.SessionEvent(*row, v1::EVENT_KIND_DEVICE_CHANGED,
+                                 std::string(v1::DeviceKind_Name(static_cast<v1::DeviceKind>(who.device))) + " online",
+                                 w.now()));
+        return FillHeartbeat(w.db(), who, req, w.now(), resp);
       });
     });
   }
@@ -286,6 +282,25 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
     if (!row) Refuse(StatusCode::NOT_FOUND, "session gone");
     const auto& exam = PlanCache().Get(w.db(), row->exam_id);
     return {std::move(*row), exam};
+  }
+
+  grpc::Status FillHeartbeat(store::Database& db, const Principal& who, const v1::HeartbeatRequest* req,
+                             core::TimePoint now, v1::HeartbeatResponse* resp) {
+    store::ExamRepository repo(db);
+    auto row = repo.GetSession(who.session_id);
+    if (!row) Refuse(StatusCode::NOT_FOUND, "session gone");
+    auto st = db.Prepare("SELECT id, kind, text, ref_id FROM staff_messages WHERE session_id=? AND id>? ORDER BY id LIMIT 100");
+    st.Bind(1, row->id).Bind(2, req->after_message_id());
+    while (st.Step()) {
+      auto* m = resp->add_messages();
+      m->set_id(st.Int(0));
+      m->set_kind(st.Text(1));
+      m->set_text(st.Text(2));
+      m->set_ref_id(st.Int(3));
+    }
+    *resp->mutable_session() = repo.ToProto(*row, false);
+    *resp->mutable_now() = ToTimestamp(now);
+    return grpc::Status::OK;
   }
 
   int NextDrawNumber(WriteScope& w, int64_t exam_id) {

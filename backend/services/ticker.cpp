@@ -3,38 +3,78 @@
 
 namespace exam::backend {
 
+namespace {
+
+// Sessions changed per transaction: a burst (every latecomer forfeits at entry close) is
+// committed, and its events published, in slices rather than one long transaction.
+constexpr size_t kSessionsPerTransaction = 64;
+
+}  // namespace
+
 void TickSessions(BackendContext& ctx) {
   namespace v1 = exam::v1;
+  std::vector<int64_t> exam_ids;
+  {
+    std::lock_guard lock(ctx.db.mutex());
+    exam_ids = store::ExamRepository(ctx.db).ExamIds();
+  }
+  for (const int64_t exam_id : exam_ids) {
+    for (;;) {
+      const size_t changed = ctx.Write([&](WriteScope& w) {
+        store::ExamRepository repo(w.db());
+        const auto& exam = PlanCache().Get(w.db(), exam_id);
+        core::SessionMachine machine(exam.plan);
+        size_t n = 0;
+        for (auto& row : repo.ListSessionsDue(exam_id, exam.plan, w.now_ms())) {
+          const auto before = row.state;
+          if (!machine.Tick(row.state, w.now())) continue;
+          SaveAndEmitSessionChange(ctx, w, before, row);
+          if (row.state.Ended())
+            QueueStaffMessage(w, row.id, "ended", std::string(core::OutcomeNameEn(row.state.outcome)), 0);
+          if (++n == kSessionsPerTransaction) break;
+        }
+        return n;
+      });
+      if (changed < kSessionsPerTransaction) break;
+    }
+  }
   ctx.Write([&](WriteScope& w) {
-    store::ExamRepository repo(w.db());
-    for (const auto& exam_rec : repo.ListExams()) {
-      const auto& exam = PlanCache().Get(w.db(), exam_rec.proto.id());
-      core::SessionMachine machine(exam.plan);
-      for (auto& row : repo.ListSessions(exam_rec.proto.id(), 0)) {
-        if (row.state.Ended()) continue;
-        const auto before = row.state;
-        if (!machine.Tick(row.state, w.now())) continue;
-        SaveAndEmitSessionChange(ctx, w, before, row);
-        if (row.state.Ended()) QueueStaffMessage(w, row.id, "ended", std::string(core::OutcomeNameEn(row.state.outcome)), 0);
-      }
-    }
-    // A device is offline after 30 backend seconds without a heartbeat, but never sooner than
-    // 10 real seconds, so fast demo clocks do not make devices flap.
-    const auto quiet = std::max<core::Duration>(core::seconds(30),
-        std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(10.0 * ctx.clock.time_scale())));
-    for (const auto& [session_id, device] : repo.StaleOnlineDevices(w.now_ms() - quiet.count())) {
-      auto row = repo.GetSession(session_id);
-      if (!row) continue;
-      repo.UpsertDevice(session_id, device, "", false, w.now_ms() - quiet.count());
-      if (!row->state.Ended() && device == v1::DEVICE_KIND_EVIDENCE_PHONE) {
-        RaiseAlert(ctx, w, *row, v1::ALERT_KIND_EVIDENCE_LOST, "evidence phone stopped reporting");
-        repo.SaveSession(*row, w.now_ms());
-      }
-      w.Emit(ctx.SessionEvent(*row, v1::EVENT_KIND_DEVICE_CHANGED,
-                              std::string(v1::DeviceKind_Name(static_cast<v1::DeviceKind>(device))) + " offline",
-                              w.now()));
-    }
+    for (const auto& [device, seen_ms] : ctx.presence.TakeDirty())
+      w.db()
+          .Prepare("UPDATE devices SET last_seen=MAX(last_seen, ?) WHERE session_id=? AND kind=?")
+          .Bind(1, seen_ms)
+          .Bind(2, device.first)
+          .Bind(3, device.second)
+          .Run();
   });
+  // A device is offline after 30 backend seconds without a heartbeat, but never sooner than
+  // 10 real seconds, so fast demo clocks do not make devices flap.
+  const auto quiet = std::max<core::Duration>(core::seconds(30),
+      std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(10.0 * ctx.clock.time_scale())));
+  for (;;) {
+    const size_t marked = ctx.Write([&](WriteScope& w) {
+      store::ExamRepository repo(w.db());
+      const int64_t cutoff = w.now_ms() - quiet.count();
+      size_t n = 0;
+      for (const auto& [session_id, device] : repo.StaleOnlineDevices(cutoff)) {
+        if (n == kSessionsPerTransaction) break;
+        if (ctx.presence.LastSeen({session_id, device}) >= cutoff) continue;
+        auto row = repo.GetSession(session_id);
+        if (!row) continue;
+        ++n;
+        repo.UpsertDevice(session_id, device, "", false, cutoff);
+        if (!row->state.Ended() && device == v1::DEVICE_KIND_EVIDENCE_PHONE) {
+          RaiseAlert(ctx, w, *row, v1::ALERT_KIND_EVIDENCE_LOST, "evidence phone stopped reporting");
+          repo.SaveSession(*row, w.now_ms());
+        }
+        w.Emit(ctx.SessionEvent(*row, v1::EVENT_KIND_DEVICE_CHANGED,
+                                std::string(v1::DeviceKind_Name(static_cast<v1::DeviceKind>(device))) + " offline",
+                                w.now()));
+      }
+      return n;
+    });
+    if (marked < kSessionsPerTransaction) break;
+  }
 }
 
 }  // namespace exam::backend

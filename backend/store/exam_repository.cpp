@@ -147,6 +147,13 @@ std::vector<ExamRecord> ExamRepository::ListExams() {
   return out;
 }
 
+std::vector<int64_t> ExamRepository::ExamIds() {
+  std::vector<int64_t> out;
+  auto st = db_.Prepare("SELECT id FROM exams ORDER BY id");
+  while (st.Step()) out.push_back(st.Int(0));
+  return out;
+}
+
 std::optional<ExamRecord> ExamRepository::GetExam(int64_t exam_id) {
   for (auto& e : ListExams())
     if (e.proto.id() == exam_id) return std::move(e);
@@ -196,6 +203,24 @@ std::vector<SessionRow> ExamRepository::ListSessions(int64_t exam_id, int64_t ro
   auto st = db_.Prepare(std::string("SELECT ") + kSessionColumns +
                         " FROM sessions WHERE exam_id=? AND (?=0 OR room_id=?) ORDER BY room_id, id");
   st.Bind(1, exam_id).Bind(2, room_id).Bind(3, room_id);
+  while (st.Step()) out.push_back(ReadSession(st));
+  return out;
+}
+
+std::vector<SessionRow> ExamRepository::ListSessionsDue(int64_t exam_id, const core::ExamPlan& plan, int64_t now_ms) {
+  std::vector<SessionRow> out;
+  auto st = db_.Prepare(std::string("SELECT ") + kSessionColumns +
+                        " FROM sessions WHERE exam_id=? AND stage<>? AND ("
+                        "(stage<? AND appeal_pending=0 AND ?>?) OR "
+                        "(question_deadline IS NOT NULL AND question_deadline<=?) OR "
+                        "(interruption_started_at IS NOT NULL AND interruption_started_at<?)) ORDER BY id");
+  st.Bind(1, exam_id)
+      .Bind(2, static_cast<int>(core::Stage::kEnded))
+      .Bind(3, static_cast<int>(core::Stage::kDeviceConfirm))
+      .Bind(4, now_ms)
+      .Bind(5, core::ToUnixMillis(plan.EntryClosesAt()))
+      .Bind(6, now_ms)
+      .Bind(7, now_ms - plan.rules.interruption_resume_limit.count());
   while (st.Step()) out.push_back(ReadSession(st));
   return out;
 }

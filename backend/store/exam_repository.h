@@ -44,6 +44,7 @@ class ExamRepository {
 
   std::optional<ExamRecord> GetExam(int64_t exam_id);
   std::vector<ExamRecord> ListExams();
+  std::vector<int64_t> ExamIds();
   std::vector<exam::v1::Room> ListRooms(int64_t exam_id);
   std::optional<int64_t> RoomExam(int64_t room_id);
 
@@ -52,6 +53,10 @@ class ExamRepository {
   // room_id 0: every room of the exam.
   std::vector<SessionRow> ListSessions(int64_t exam_id, int64_t room_id);
   std::vector<int64_t> ActiveSessionIds();
+  // Running sessions of an exam that time alone may change at `now_ms`: not yet in the
+  // waiting room after entry closed, a question countdown that ran out, or an interruption
+  // past its limit. Keeps the ticker off the thousands of sessions with nothing due.
+  std::vector<SessionRow> ListSessionsDue(int64_t exam_id, const core::ExamPlan& plan, int64_t now_ms);
   // Writes the row back and bumps its version.
   void SaveSession(SessionRow& row, int64_t now_ms);
 
