@@ -2,6 +2,7 @@
 // The backend's clock as seen from here. Demo backends run faster than real time
 // (time_scale backend seconds per real second), so a reading is kept as an anchor on the
 // local steady clock and projected forward with the scale.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -36,7 +37,9 @@ class RemoteClock {
   // How long ago (in real milliseconds) something stamped `backend_unix_ms` happened.
   double RealAgeMs(int64_t backend_unix_ms, Steady::time_point at = Steady::now()) const {
     if (!known_) return -1.0;
-    return static_cast<double>(NowUnixMs(at) - backend_unix_ms) / scale_;
+    // The anchor trails the backend by up to one round trip, so a fresh event can look a
+    // millisecond "from the future"; that is estimation error, not negative lag.
+    return std::max(0.0, static_cast<double>(NowUnixMs(at) - backend_unix_ms) / scale_);
   }
 
  private:
