@@ -172,9 +172,7 @@ namespace {
 
 core::TimePoint LastEventTime(store::Database& db) {
   std::lock_guard lock(db.mutex());
-  auto st = db.Prepare("SELECT COALESCE(MAX(time), 0) FROM events");
-  st.Step();
-  return core::FromUnixMillis(st.Int(0));
+  return core::FromUnixMillis(store::EventLog::LastTimeMs(db));
 }
 
 }  // namespace

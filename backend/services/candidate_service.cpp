@@ -1,6 +1,9 @@
 #include "backend/services/session_ops.h"
 #include "backend/services/services.h"
 #include "exam/v1/candidate.grpc.pb.h"
+#include "backend/store/appeal_repository.h"
+#include "backend/store/help_repository.h"
+#include "backend/store/proctoring_repository.h"
 #include "exam/v1/help.pb.h"
 
 namespace exam::backend {
@@ -77,14 +80,8 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
           auto result = machine.FaceCheck(row.state, req->passed(), req->cancelled(), w.now());
           if (!result.verdict.ok()) return grpc::Status(CodeFor(result.verdict.refusal), result.verdict.message);
           if (!req->cancelled()) {
-            w.db()
-                .Prepare("INSERT INTO face_captures(session_id, time, similarity, passed, image) VALUES(?,?,?,?,?)")
-                .Bind(1, row.id)
-                .Bind(2, w.now_ms())
-                .Bind(3, req->similarity())
-                .Bind(4, req->passed() ? 1 : 0)
-                .BindBlob(5, req->capture())
-                .Run();
+            store::AppealRepository(w.db()).AddFaceCapture(row.id, w.now_ms(), req->similarity(), req->passed(),
+                                                           req->capture());
           }
           if (result.appeal_required && row.state.face_failures == exam.plan.rules.face_failures_before_appeal)
             RaiseAlert(ctx_, w, row, v1::ALERT_KIND_FACE_CHECK_FAILED,
@@ -121,20 +118,15 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
                                                         std::to_string(exam.plan.rules.face_failures_before_appeal) +
                                                         " failed face checks first");
           const auto deadline = core::AppealDeadline(w.now(), exam.plan.start, exam.plan.rules);
-          w.db()
-              .Prepare(
-                  "INSERT INTO appeals(session_id, stage, filed_at, deadline, state, id_front, id_back, handheld_id) "
-                  "VALUES(?,?,?,?,?,?,?,?)")
-              .Bind(1, row.id)
-              .Bind(2, static_cast<int>(row.state.stage))
-              .Bind(3, w.now_ms())
-              .Bind(4, core::ToUnixMillis(deadline))
-              .Bind(5, static_cast<int>(1))
-              .BindBlob(6, req->id_front())
-              .BindBlob(7, req->id_back())
-              .BindBlob(8, req->handheld_id())
-              .Run();
-          const int64_t appeal_id = w.db().LastInsertId();
+          store::NewAppeal appeal;
+          appeal.session_id = row.id;
+          appeal.stage = static_cast<int>(row.state.stage);
+          appeal.filed_at_ms = w.now_ms();
+          appeal.deadline_ms = core::ToUnixMillis(deadline);
+          appeal.id_front = req->id_front();
+          appeal.id_back = req->id_back();
+          appeal.handheld_id = req->handheld_id();
+          const int64_t appeal_id = store::AppealRepository(w.db()).Create(appeal);
           row.state.appeal_pending = true;
           store::ExamRepository(w.db()).SaveSession(row, w.now_ms());
           w.Emit(ctx_.SessionEvent(row, v1::EVENT_KIND_APPEAL_FILED, std::to_string(core::ToUnixMillis(deadline)),
@@ -154,14 +146,8 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
       return ctx_.Write([&](WriteScope& w) {
         return Idempotent(w, who, req->idempotency_key(), "RaiseHelp", resp, [&] {
           auto [row, exam] = Load(w, who);
-          w.db()
-              .Prepare("INSERT INTO help_requests(session_id, stage, state, raised_at) VALUES(?,?,?,?)")
-              .Bind(1, row.id)
-              .Bind(2, static_cast<int>(row.state.stage))
-              .Bind(3, static_cast<int>(v1::HELP_STATE_OPEN))
-              .Bind(4, w.now_ms())
-              .Run();
-          const int64_t help_id = w.db().LastInsertId();
+          const int64_t help_id =
+              store::HelpRepository(w.db()).Create(row.id, static_cast<int>(row.state.stage), w.now_ms());
           AddHelpMessage(w, help_id, req->text());
           row.open_help += 1;
           store::ExamRepository(w.db()).SaveSession(row, w.now_ms());
@@ -180,10 +166,9 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         return Idempotent(w, who, req->idempotency_key(), "SendHelpMessage", resp, [&] {
-          auto st = w.db().Prepare("SELECT session_id, state FROM help_requests WHERE id=?");
-          st.Bind(1, req->help_id());
-          if (!st.Step() || st.Int(0) != who.session_id) Refuse(StatusCode::NOT_FOUND, "no such help request");
-          if (st.Int(1) == v1::HELP_STATE_RESOLVED) Refuse(StatusCode::FAILED_PRECONDITION, "help request resolved");
+          auto help = store::HelpRepository(w.db()).FindOwner(req->help_id());
+          if (!help || help->session_id != who.session_id) Refuse(StatusCode::NOT_FOUND, "no such help request");
+          if (help->state == v1::HELP_STATE_RESOLVED) Refuse(StatusCode::FAILED_PRECONDITION, "help request resolved");
           AddHelpMessage(w, req->help_id(), req->text());
           auto [row, exam] = Load(w, who);
           w.Emit(ctx_.SessionEvent(row, v1::EVENT_KIND_HELP_UPDATED, "candidate-message", w.now(), req->help_id()));
@@ -289,34 +274,19 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
     store::ExamRepository repo(db);
     auto row = repo.GetSession(who.session_id);
     if (!row) Refuse(StatusCode::NOT_FOUND, "session gone");
-    auto st = db.Prepare("SELECT id, kind, text, ref_id FROM staff_messages WHERE session_id=? AND id>? ORDER BY id LIMIT 100");
-    st.Bind(1, row->id).Bind(2, req->after_message_id());
-    while (st.Step()) {
-      auto* m = resp->add_messages();
-      m->set_id(st.Int(0));
-      m->set_kind(st.Text(1));
-      m->set_text(st.Text(2));
-      m->set_ref_id(st.Int(3));
-    }
+    for (auto& m : store::ProctoringRepository(db).StaffMessagesAfter(row->id, req->after_message_id(), 100))
+      *resp->add_messages() = std::move(m);
     *resp->mutable_session() = repo.ToProto(*row, false);
     *resp->mutable_now() = ToTimestamp(now);
     return grpc::Status::OK;
   }
 
   int NextDrawNumber(WriteScope& w, int64_t exam_id) {
-    auto st = w.db().Prepare("SELECT COALESCE(MAX(draw_number), 0) + 1 FROM sessions WHERE exam_id=?");
-    st.Bind(1, exam_id);
-    st.Step();
-    return static_cast<int>(st.Int(0));
+    return store::ExamRepository(w.db()).NextDrawNumber(exam_id);
   }
 
   void AddHelpMessage(WriteScope& w, int64_t help_id, const std::string& text) {
-    w.db()
-        .Prepare("INSERT INTO help_messages(help_id, time, from_candidate, author, text) VALUES(?,?,1,'',?)")
-        .Bind(1, help_id)
-        .Bind(2, w.now_ms())
-        .Bind(3, text)
-        .Run();
+    store::HelpRepository(w.db()).AddMessage(help_id, w.now_ms(), true, "", text);
   }
 
   BackendContext& ctx_;

@@ -1,5 +1,6 @@
 #include "backend/services/session_ops.h"
 #include "backend/services/services.h"
+#include "backend/store/proctoring_repository.h"
 #include "exam/v1/live.grpc.pb.h"
 
 namespace exam::backend {
@@ -50,16 +51,9 @@ class LiveServiceImpl final : public v1::LiveService::Service {
               std::string action;
               switch (req->kind()) {
                 case v1::PROCTOR_ACTION_KIND_ACKNOWLEDGE: {
-                  w.db()
-                      .Prepare(
-                          "UPDATE alerts SET acknowledged_by=?, acknowledged_at=? WHERE id=? AND session_id=? AND "
-                          "acknowledged_by IS NULL")
-                      .Bind(1, who.Actor())
-                      .Bind(2, w.now_ms())
-                      .Bind(3, req->alert_id())
-                      .Bind(4, row->id)
-                      .Run();
-                  if (w.db().Changes() == 0) Refuse(StatusCode::FAILED_PRECONDITION, "alert already acknowledged or unknown");
+                  if (!store::ProctoringRepository(w.db()).AcknowledgeAlert(req->alert_id(), row->id, who.Actor(),
+                                                                             w.now_ms()))
+                    Refuse(StatusCode::FAILED_PRECONDITION, "alert already acknowledged or unknown");
                   row->open_alerts = std::max(0, row->open_alerts - 1);
                   repo.SaveSession(*row, w.now_ms());
                   w.Emit(ctx_.SessionEvent(*row, v1::EVENT_KIND_ALERT_ACKNOWLEDGED, who.Actor(), w.now(), req->alert_id()));
@@ -89,19 +83,15 @@ class LiveServiceImpl final : public v1::LiveService::Service {
                 default:
                   Refuse(StatusCode::INVALID_ARGUMENT, "unknown action kind");
               }
-              w.db()
-                  .Prepare(
-                      "INSERT INTO proctor_actions(session_id, actor, kind, category, text, snapshot, time) "
-                      "VALUES(?,?,?,?,?,?,?)")
-                  .Bind(1, row->id)
-                  .Bind(2, who.Actor())
-                  .Bind(3, static_cast<int>(req->kind()))
-                  .Bind(4, static_cast<int>(req->category()))
-                  .Bind(5, req->text())
-                  .BindBlob(6, req->snapshot())
-                  .Bind(7, w.now_ms())
-                  .Run();
-              resp->set_action_id(w.db().LastInsertId());
+              store::NewProctorAction record;
+              record.session_id = row->id;
+              record.actor = who.Actor();
+              record.kind = static_cast<int>(req->kind());
+              record.category = static_cast<int>(req->category());
+              record.text = req->text();
+              record.snapshot = req->snapshot();
+              record.time_ms = w.now_ms();
+              resp->set_action_id(store::ProctoringRepository(w.db()).RecordAction(record));
               if (req->kind() == v1::PROCTOR_ACTION_KIND_RECORD_VIOLATION)
                 w.Emit(ctx_.SessionEvent(*row, v1::EVENT_KIND_VIOLATION_RECORDED,
                                          v1::ViolationCategory_Name(req->category()), w.now(), resp->action_id()));
@@ -123,20 +113,9 @@ class LiveServiceImpl final : public v1::LiveService::Service {
     EXAM_AUTHORIZE(ctx_, context, who);
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
-      auto st = ctx_.db.Prepare(
-          "SELECT a.id, a.session_id, a.kind, a.detail, a.raised_at, COALESCE(a.acknowledged_by, ''), s.room_id FROM "
-          "alerts a JOIN sessions s ON s.id=a.session_id WHERE (?=0 OR s.exam_id=?) AND (?=0 OR a.acknowledged_by IS "
-          "NULL) ORDER BY a.id");
-      st.Bind(1, req->exam_id()).Bind(2, req->exam_id()).Bind(3, req->open_only() ? 1 : 0);
-      while (st.Step()) {
-        if (!who.MaySeeRoom(st.Int(6))) continue;
-        auto* a = resp->add_alerts();
-        a->set_id(st.Int(0));
-        a->set_session_id(st.Int(1));
-        a->set_kind(static_cast<int32_t>(st.Int(2)));
-        a->set_detail(st.Text(3));
-        *a->mutable_raised_at() = MsToTimestamp(st.Int(4));
-        a->set_acknowledged_by(st.Text(5));
+      for (auto& row : store::ProctoringRepository(ctx_.db).ListAlerts(req->exam_id(), req->open_only())) {
+        if (!who.MaySeeRoom(row.room_id)) continue;
+        *resp->add_alerts() = std::move(row.proto);
       }
       return grpc::Status::OK;
     });

@@ -17,16 +17,12 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
     EXAM_AUTHORIZE(ctx_, context, who);
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
-      auto st = ctx_.db.Prepare(
-          "SELECT s.id, s.draw_number, s.exam_id, s.pending_uploads FROM sessions s WHERE s.exam_id=? AND s.stage=? "
-          "AND s.current_question>0 ORDER BY s.draw_number, s.id");
-      st.Bind(1, req->exam_id()).Bind(2, static_cast<int>(core::Stage::kEnded));
-      while (st.Step()) {
+      for (const auto& s : store::ExamRepository(ctx_.db).ListReviewSessions(req->exam_id())) {
         auto* r = resp->add_sessions();
-        r->set_session_id(st.Int(0));
-        r->set_draw_number(static_cast<int32_t>(st.Int(1)));
-        r->set_exam_id(st.Int(2));
-        r->set_incomplete(st.Int(3) > 0);
+        r->set_session_id(s.id);
+        r->set_draw_number(static_cast<int32_t>(s.draw_number));
+        r->set_exam_id(s.exam_id);
+        r->set_incomplete(s.pending_uploads > 0);
       }
       return grpc::Status::OK;
     });

@@ -1,5 +1,7 @@
 #include "backend/services/session_ops.h"
 
+#include "backend/store/proctoring_repository.h"
+
 namespace exam::backend {
 
 ExamPlanCache& PlanCache() {
@@ -52,14 +54,7 @@ int SaveAndEmitSessionChange(BackendContext& ctx, WriteScope& w, const core::Ses
 
 int64_t RaiseAlert(BackendContext& ctx, WriteScope& w, store::SessionRow& row, exam::v1::AlertKind kind,
                    const std::string& detail) {
-  w.db()
-      .Prepare("INSERT INTO alerts(session_id, kind, detail, raised_at) VALUES(?,?,?,?)")
-      .Bind(1, row.id)
-      .Bind(2, static_cast<int>(kind))
-      .Bind(3, detail)
-      .Bind(4, w.now_ms())
-      .Run();
-  const int64_t id = w.db().LastInsertId();
+  const int64_t id = store::ProctoringRepository(w.db()).RaiseAlert(row.id, static_cast<int>(kind), detail, w.now_ms());
   row.open_alerts += 1;
   exam::v1::Event e = ctx.SessionEvent(row, exam::v1::EVENT_KIND_ALERT_RAISED, detail, w.now(), id);
   auto* a = e.mutable_alert();
@@ -74,15 +69,7 @@ int64_t RaiseAlert(BackendContext& ctx, WriteScope& w, store::SessionRow& row, e
 
 int64_t QueueStaffMessage(WriteScope& w, int64_t session_id, const std::string& kind, const std::string& text,
                           int64_t ref_id) {
-  w.db()
-      .Prepare("INSERT INTO staff_messages(session_id, kind, text, ref_id, time) VALUES(?,?,?,?,?)")
-      .Bind(1, session_id)
-      .Bind(2, kind)
-      .Bind(3, text)
-      .Bind(4, ref_id)
-      .Bind(5, w.now_ms())
-      .Run();
-  return w.db().LastInsertId();
+  return store::ProctoringRepository(w.db()).QueueStaffMessage(session_id, kind, text, ref_id, w.now_ms());
 }
 
 }  // namespace exam::backend

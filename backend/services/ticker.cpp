@@ -39,13 +39,8 @@ void TickSessions(BackendContext& ctx) {
     }
   }
   ctx.Write([&](WriteScope& w) {
-    for (const auto& [device, seen_ms] : ctx.presence.TakeDirty())
-      w.db()
-          .Prepare("UPDATE devices SET last_seen=MAX(last_seen, ?) WHERE session_id=? AND kind=?")
-          .Bind(1, seen_ms)
-          .Bind(2, device.first)
-          .Bind(3, device.second)
-          .Run();
+    store::ExamRepository repo(w.db());
+    for (const auto& [device, seen_ms] : ctx.presence.TakeDirty()) repo.TouchDevice(device.first, device.second, seen_ms);
   });
   // A device is offline after 30 backend seconds without a heartbeat, but never sooner than
   // 10 real seconds, so fast demo clocks do not make devices flap.

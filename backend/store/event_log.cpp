@@ -1,5 +1,7 @@
 #include "backend/store/event_log.h"
 
+#include <google/protobuf/util/time_util.h>
+
 namespace exam::store {
 
 EventLog::EventLog(Database& db) : db_(db) { Reload(); }
@@ -49,6 +51,12 @@ std::vector<exam::v1::Event> EventLog::ReadSession(int64_t session_id) {
   return out;
 }
 
+int64_t EventLog::LastTimeMs(Database& db) {
+  auto st = db.Prepare("SELECT COALESCE(MAX(time), 0) FROM events");
+  st.Step();
+  return st.Int(0);
+}
+
 int64_t AuditLog::Append(int64_t time_ms, const std::string& actor, const std::string& action,
                          const std::string& target, const std::string& before, const std::string& after) {
   db_.Prepare("INSERT INTO audit(time, actor, action, target, before, after) VALUES(?,?,?,?,?,?)")
@@ -60,6 +68,29 @@ int64_t AuditLog::Append(int64_t time_ms, const std::string& actor, const std::s
       .Bind(6, after)
       .Run();
   return db_.LastInsertId();
+}
+
+std::vector<exam::v1::AuditEntry> AuditLog::List(int64_t after_id, const std::string& target_prefix, int limit) {
+  std::vector<exam::v1::AuditEntry> out;
+  auto st = db_.Prepare(
+      "SELECT id, time, actor, action, target, before, after FROM audit WHERE id>? AND substr(target, 1, ?)=? "
+      "ORDER BY id LIMIT ?");
+  st.Bind(1, after_id)
+      .Bind(2, static_cast<int64_t>(target_prefix.size()))
+      .Bind(3, target_prefix)
+      .Bind(4, limit);
+  while (st.Step()) {
+    exam::v1::AuditEntry e;
+    e.set_id(st.Int(0));
+    *e.mutable_time() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(st.Int(1));
+    e.set_actor(st.Text(2));
+    e.set_action(st.Text(3));
+    e.set_target(st.Text(4));
+    e.set_before(st.Text(5));
+    e.set_after(st.Text(6));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 std::optional<std::string> IdempotencyStore::Find(const std::string& actor, const std::string& key,

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backend/store/database.h"
+#include "exam/v1/audit.pb.h"
 #include "exam/v1/event.pb.h"
 
 namespace exam::store {
@@ -20,6 +21,8 @@ class EventLog {
   // Events with seq > since, at most `limit`, oldest first.
   std::vector<exam::v1::Event> ReadSince(int64_t since, int limit);
   std::vector<exam::v1::Event> ReadSession(int64_t session_id);
+  // Time of the newest stored event in Unix ms (0 when empty). Caller holds the lock.
+  static int64_t LastTimeMs(Database& db);
 
  private:
   Database& db_;
@@ -32,6 +35,8 @@ class AuditLog {
   explicit AuditLog(Database& db) : db_(db) {}
   int64_t Append(int64_t time_ms, const std::string& actor, const std::string& action, const std::string& target,
                  const std::string& before, const std::string& after);
+  // Entries with id > after_id whose target starts with `target_prefix`, oldest first.
+  std::vector<exam::v1::AuditEntry> List(int64_t after_id, const std::string& target_prefix, int limit);
 
  private:
   Database& db_;

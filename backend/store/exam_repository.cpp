@@ -233,6 +233,24 @@ std::vector<int64_t> ExamRepository::ActiveSessionIds() {
   return out;
 }
 
+std::vector<ReviewSessionRow> ExamRepository::ListReviewSessions(int64_t exam_id) {
+  std::vector<ReviewSessionRow> out;
+  auto st = db_.Prepare(
+      "SELECT s.id, s.draw_number, s.exam_id, s.pending_uploads FROM sessions s WHERE s.exam_id=? AND s.stage=? "
+      "AND s.current_question>0 ORDER BY s.draw_number, s.id");
+  st.Bind(1, exam_id).Bind(2, static_cast<int>(core::Stage::kEnded));
+  while (st.Step())
+    out.push_back({st.Int(0), static_cast<int>(st.Int(1)), st.Int(2), static_cast<int>(st.Int(3))});
+  return out;
+}
+
+int ExamRepository::NextDrawNumber(int64_t exam_id) {
+  auto st = db_.Prepare("SELECT COALESCE(MAX(draw_number), 0) + 1 FROM sessions WHERE exam_id=?");
+  st.Bind(1, exam_id);
+  st.Step();
+  return static_cast<int>(st.Int(0));
+}
+
 void ExamRepository::SaveSession(SessionRow& r, int64_t now_ms) {
   const auto& s = r.state;
   r.version += 1;
@@ -275,6 +293,14 @@ void ExamRepository::UpsertDevice(int64_t session_id, int kind, const std::strin
       .Bind(3, model)
       .Bind(4, online ? 1 : 0)
       .Bind(5, now_ms)
+      .Run();
+}
+
+void ExamRepository::TouchDevice(int64_t session_id, int kind, int64_t seen_ms) {
+  db_.Prepare("UPDATE devices SET last_seen=MAX(last_seen, ?) WHERE session_id=? AND kind=?")
+      .Bind(1, seen_ms)
+      .Bind(2, session_id)
+      .Bind(3, kind)
       .Run();
 }
 

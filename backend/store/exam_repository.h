@@ -33,6 +33,14 @@ struct SessionRow {
   int64_t updated_at_ms = 0;
 };
 
+// An ended session that reached the questions, as the review list shows it.
+struct ReviewSessionRow {
+  int64_t id = 0;
+  int draw_number = 0;
+  int64_t exam_id = 0;
+  int pending_uploads = 0;
+};
+
 class ExamRepository {
  public:
   explicit ExamRepository(Database& db) : db_(db) {}
@@ -57,10 +65,16 @@ class ExamRepository {
   // waiting room after entry closed, a question countdown that ran out, or an interruption
   // past its limit. Keeps the ticker off the thousands of sessions with nothing due.
   std::vector<SessionRow> ListSessionsDue(int64_t exam_id, const core::ExamPlan& plan, int64_t now_ms);
+  // Ended sessions of an exam that reached the questions, by draw number.
+  std::vector<ReviewSessionRow> ListReviewSessions(int64_t exam_id);
+  // The next draw number of an exam (1 for the first).
+  int NextDrawNumber(int64_t exam_id);
   // Writes the row back and bumps its version.
   void SaveSession(SessionRow& row, int64_t now_ms);
 
   void UpsertDevice(int64_t session_id, int kind, const std::string& model, bool online, int64_t now_ms);
+  // Moves last_seen forward to `seen_ms` (never back); leaves online as it is.
+  void TouchDevice(int64_t session_id, int kind, int64_t seen_ms);
   std::vector<exam::v1::Device> ListDevices(int64_t session_id);
   // Devices whose last heartbeat is older than `before_ms` and still marked online.
   std::vector<std::pair<int64_t, int>> StaleOnlineDevices(int64_t before_ms);
