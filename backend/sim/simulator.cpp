@@ -1191,6 +1191,20 @@ class Candidate {
     if (phone_.joined) add(&phone_, "evidence", v1::TRACK_KIND_EVIDENCE, plan_.phone_upload_left_pending);
   }
 
+  // Handles a failed Begin/Commit: a refusal gives the file up, anything else retries later.
+  // True when the caller must stop here.
+  bool StopOnUploadFailure(File* f, const CallResult& r, const char* what) {
+    if (r.rc == Rc::kOk) return false;
+    if (r.rc == Rc::kRefused || r.rc == Rc::kFatal) {
+      Log(std::string(what) + " refused: " + r.status.error_message());
+      f->done = true;
+      action_due_ = SteadyClock::now();
+      return true;
+    }
+    Failed(r, what);
+    return true;
+  }
+
   // Takes the backend's word on how far a file got; true when it is already complete.
   bool TakeStatus(File* f, const v1::UploadStatus& st) {
     f->committed = st.committed();
@@ -1230,16 +1244,7 @@ class Candidate {
       v1::UploadStatus st;
       CallResult r = Call(dev, "BeginUpload", &v1::CandidateService::Stub::BeginUpload, req, &st);
       if (r.rc == Rc::kUnimplemented) return unimplemented("BeginUpload");
-      if (r.rc != Rc::kOk) {
-        if (r.rc == Rc::kRefused || r.rc == Rc::kFatal) {
-          Log("BeginUpload refused: " + r.status.error_message());
-          f->done = true;
-          action_due_ = SteadyClock::now();
-          return;
-        }
-        Failed(r, "BeginUpload");
-        return;
-      }
+      if (StopOnUploadFailure(f, r, "BeginUpload")) return;
       f->begun = true;
       f->file_id = st.file_id();
       if (TakeStatus(f, st)) return;
@@ -1302,16 +1307,7 @@ class Candidate {
     v1::UploadStatus st;
     CallResult r = Call(dev, "CommitUpload", &v1::CandidateService::Stub::CommitUpload, req, &st);
     if (r.rc == Rc::kUnimplemented) return unimplemented("CommitUpload");
-    if (r.rc != Rc::kOk) {
-      if (r.rc == Rc::kRefused || r.rc == Rc::kFatal) {
-        Log("CommitUpload refused: " + r.status.error_message());
-        f->done = true;
-        action_due_ = SteadyClock::now();
-        return;
-      }
-      Failed(r, "CommitUpload");
-      return;
-    }
+    if (StopOnUploadFailure(f, r, "CommitUpload")) return;
     f->done = true;
     sim_.counters.uploads_completed.fetch_add(1);
     action_due_ = SteadyClock::now();
