@@ -23,19 +23,24 @@ class AuthServiceImpl final : public exam::v1::AuthService::Service {
     if (req->username().empty() || req->username().size() > 128 || req->password().size() > 1024)
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "username and password are required");
     return Guard([&] {
-      std::optional<store::UserRecord> user;
+      store::UserRepository::Credentials credentials;
       {
         std::lock_guard lock(ctx_.db.mutex());
-        user = store::UserRepository(ctx_.db).VerifyPassword(req->username(), req->password());
+        credentials = store::UserRepository(ctx_.db).FindCredentials(req->username());
       }
-      if (!user) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password");
+      if (!store::UserRepository::PasswordMatches(credentials, req->password()))
+        return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password");
       const auto expires = std::chrono::system_clock::now() + ctx_.token_ttl;
       const int64_t expires_ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(expires.time_since_epoch()).count();
+      std::optional<store::UserRecord> user;
       std::string token;
       {
         std::lock_guard lock(ctx_.db.mutex());
-        token = store::UserRepository(ctx_.db).IssueStaffToken(user->id, expires_ms);
+        store::UserRepository users(ctx_.db);
+        user = users.FindById(credentials.user_id);
+        if (!user) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password");
+        token = users.IssueStaffToken(user->id, expires_ms);
       }
       resp->set_token(token);
       *resp->mutable_expires_at() = MsToTimestamp(expires_ms);

@@ -110,19 +110,20 @@ std::optional<UserRecord> UserRepository::FindByUsername(const std::string& user
   return FindById(st.Int(0));
 }
 
-std::optional<UserRecord> UserRepository::VerifyPassword(const std::string& username, const std::string& password) {
+UserRepository::Credentials UserRepository::FindCredentials(const std::string& username) {
   auto st = db_.Prepare("SELECT id, password_salt, password_hash, password_iterations FROM users WHERE username=?");
   st.Bind(1, username);
-  if (!st.Step()) {
-    // Spend the same time as a real check so usernames cannot be probed by timing.
+  if (!st.Step()) return Credentials{};
+  return Credentials{st.Int(0), st.Blob(1), st.Blob(2), static_cast<int>(st.Int(3))};
+}
+
+bool UserRepository::PasswordMatches(const Credentials& c, const std::string& password) {
+  if (c.user_id == 0) {
     Pbkdf2(password, "0123456789abcdef", kIterations);
-    return std::nullopt;
+    return false;
   }
-  const std::string expected = st.Blob(2);
-  const std::string got = Pbkdf2(password, st.Blob(1), static_cast<int>(st.Int(3)));
-  if (expected.size() != got.size() || CRYPTO_memcmp(expected.data(), got.data(), got.size()) != 0)
-    return std::nullopt;
-  return FindById(st.Int(0));
+  const std::string got = Pbkdf2(password, c.salt, c.iterations);
+  return c.hash.size() == got.size() && CRYPTO_memcmp(c.hash.data(), got.data(), got.size()) == 0;
 }
 
 bool UserRepository::Empty() {

@@ -33,8 +33,18 @@ class UserRepository {
                  const std::vector<int>& roles, const std::vector<int64_t>& room_ids, int64_t now_ms);
   std::optional<UserRecord> FindByUsername(const std::string& username);
   std::optional<UserRecord> FindById(int64_t id);
-  // Constant-time comparison of a PBKDF2-HMAC-SHA256 hash; nullopt on any mismatch.
-  std::optional<UserRecord> VerifyPassword(const std::string& username, const std::string& password);
+  // What a password is checked against. Read under the store lock; the slow hash itself
+  // runs in PasswordMatches without it, so a login does not stall every writer.
+  struct Credentials {
+    int64_t user_id = 0;  // 0: no such user
+    std::string salt;
+    std::string hash;
+    int iterations = 0;
+  };
+  Credentials FindCredentials(const std::string& username);
+  // Constant-time comparison of a PBKDF2-HMAC-SHA256 hash. For an unknown user it spends
+  // the same time, so usernames cannot be probed by timing.
+  static bool PasswordMatches(const Credentials& c, const std::string& password);
   bool Empty();
 
   // Tokens are random 256-bit values; only their SHA-256 is stored.
