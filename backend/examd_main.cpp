@@ -18,14 +18,15 @@ void OnSignal(int) { g_stop = 1; }
 
 void Usage() {
   std::cerr << "usage: examd --db PATH [--listen ADDR] [--simulate N --seed S --time-scale X] [--rooms M]\n"
-               "             [--start-in MINUTES] [--tls-cert PEM --tls-key PEM]\n"
+               "             [--start-in MINUTES] [--tls-cert PEM --tls-key PEM] [--media-dir DIR]\n"
                "  --db PATH          SQLite file (created with migrations when missing)\n"
                "  --listen ADDR      host:port to serve on (default 127.0.0.1:50051)\n"
                "  --simulate N       seed a demo exam with N candidates and run the candidate simulator\n"
                "  --seed S           simulator seed (default 1): the same seed plays the same exam\n"
                "  --time-scale X     backend seconds per real second (default 1)\n"
                "  --rooms M          rooms for the demo exam (default one per 40 candidates)\n"
-               "  --start-in MIN     demo exam starts MIN backend minutes after seeding (default 20)\n";
+               "  --start-in MIN     demo exam starts MIN backend minutes after seeding (default 20)\n"
+               "  --media-dir DIR    uploaded recordings (default: next to the database, PATH.media)\n";
 }
 
 }  // namespace
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
     };
     try {
       if (a == "--db") opts.db_path = value();
+      else if (a == "--media-dir") opts.media_dir = value();
       else if (a == "--listen") opts.listen = value();
       else if (a == "--simulate") simulate = std::stoi(value());
       else if (a == "--seed") seed = std::stoull(value());

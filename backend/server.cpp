@@ -1,5 +1,7 @@
 #include "backend/server.h"
 
+#include "backend/store/recording_store.h"
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -49,7 +51,9 @@ std::unique_ptr<ExamServer> ExamServer::Start(const ServerOptions& options, std:
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   try {
-    impl->ctx = std::make_unique<BackendContext>(options.db_path, options.time_scale, options.token_ttl);
+    impl->ctx = std::make_unique<BackendContext>(options.db_path, options.time_scale, options.token_ttl,
+                                                 options.media_dir.empty() ? options.db_path + ".media" : options.media_dir);
+    store::RecordingStore media_check(impl->ctx->media_dir);  // fails here, not at the first upload
     impl->demo = SeedOrLoadDemo(*impl->ctx, options);
   } catch (const std::exception& e) {
     if (error) *error = e.what();

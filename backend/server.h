@@ -14,6 +14,8 @@ namespace exam::backend {
 struct ServerOptions {
   // SQLite file (created with its migrations when missing).
   std::string db_path;
+  // Uploaded recordings; empty means `<db_path>.media` next to the database.
+  std::string media_dir;
   // host:port; port 0 picks a free one (see ExamServer::port()).
   std::string listen = "127.0.0.1:0";
   // Seed a demo exam, rooms, candidates and staff users when the database is empty.

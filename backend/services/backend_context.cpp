@@ -62,7 +62,7 @@ const std::map<std::string, AccessRule>& AccessPolicy() {
       p[std::string("/exam.v1.AppealService/") + m] = Staff({ROLE_SUPPORT});
     for (const char* m : {"ListReviewSessions", "ListTracks", "ListMarkers", "ReadMedia", "SubmitScore", "AddAnnotation"})
       p[std::string("/exam.v1.ReviewService/") + m] = Staff({ROLE_GRADER});
-    for (const char* m : {"ListUploads", "RequestRecall", "ExtendDeadline", "MarkAbnormal", "NoteContact"})
+    for (const char* m : {"ListUploads", "GetUpload", "RequestRecall", "ExtendDeadline", "MarkAbnormal", "NoteContact"})
       p[std::string("/exam.v1.UploadService/") + m] = Staff({ROLE_SUPPORT});
     p["/exam.v1.AuditService/ListAudit"] = Staff({});
     p["/exam.v1.CandidateService/Join"] = AccessRule{true, false, {}};
@@ -177,8 +177,9 @@ core::TimePoint LastEventTime(store::Database& db) {
 
 }  // namespace
 
-BackendContext::BackendContext(const std::string& db_path, double time_scale, std::chrono::seconds ttl)
-    : db(db_path), clock(time_scale, LastEventTime(db)), token_ttl(ttl) {
+BackendContext::BackendContext(const std::string& db_path, double time_scale, std::chrono::seconds ttl,
+                               std::string media)
+    : db(db_path), clock(time_scale, LastEventTime(db)), token_ttl(ttl), media_dir(std::move(media)) {
   hub.SetHead(events.Head());
 }
 

@@ -100,7 +100,8 @@ class WriteScope {
 
 class BackendContext {
  public:
-  BackendContext(const std::string& db_path, double time_scale, std::chrono::seconds token_ttl);
+  BackendContext(const std::string& db_path, double time_scale, std::chrono::seconds token_ttl,
+                 std::string media_dir);
 
   store::Database db;
   Clock clock;
@@ -108,6 +109,8 @@ class BackendContext {
   EventHub hub;
   DevicePresence presence;
   std::chrono::seconds token_ttl;
+  // Uploaded recordings live under here (see store::RecordingStore).
+  std::string media_dir;
 
   // Runs `body` in one transaction; on success commits and publishes its events in order.
   // On an exception rolls back and rethrows. Returns what body returns.

@@ -1,5 +1,6 @@
 #include "backend/services/session_ops.h"
 #include "backend/services/services.h"
+#include "backend/services/upload_intake.h"
 #include "exam/v1/candidate.grpc.pb.h"
 #include "backend/store/appeal_repository.h"
 #include "backend/store/help_repository.h"
@@ -14,7 +15,7 @@ using grpc::StatusCode;
 
 class CandidateServiceImpl final : public v1::CandidateService::Service {
  public:
-  explicit CandidateServiceImpl(BackendContext& ctx) : ctx_(ctx) {}
+  explicit CandidateServiceImpl(BackendContext& ctx) : ctx_(ctx), uploads_(ctx) {}
 
   grpc::Status Join(grpc::ServerContext* context, const v1::JoinRequest* req, v1::JoinResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
@@ -261,6 +262,27 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
     return grpc::Status(StatusCode::UNIMPLEMENTED, "live media relay is not part of this backend version yet");
   }
 
+  grpc::Status BeginUpload(grpc::ServerContext* context, const v1::BeginUploadRequest* req,
+                           v1::UploadStatus* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return uploads_.Begin(who, *req, resp);
+  }
+  grpc::Status UploadChunk(grpc::ServerContext* context, const v1::UploadChunkRequest* req,
+                           v1::UploadStatus* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return uploads_.Chunk(who, *req, resp);
+  }
+  grpc::Status GetUploadStatus(grpc::ServerContext* context, const v1::GetUploadStatusRequest* req,
+                               v1::UploadStatus* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return uploads_.Status(who, req->file_id(), resp);
+  }
+  grpc::Status CommitUpload(grpc::ServerContext* context, const v1::CommitUploadRequest* req,
+                            v1::UploadStatus* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return uploads_.Commit(who, req->file_id(), resp);
+  }
+
  private:
   std::pair<store::SessionRow, const store::ExamRecord&> Load(WriteScope& w, const Principal& who) {
     auto row = store::ExamRepository(w.db()).GetSession(who.session_id);
@@ -290,6 +312,7 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   }
 
   BackendContext& ctx_;
+  UploadIntake uploads_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "backend/services/session_ops.h"
 
 #include "backend/store/proctoring_repository.h"
+#include "backend/store/upload_repository.h"
 
 namespace exam::backend {
 
@@ -16,6 +17,21 @@ const store::ExamRecord& ExamPlanCache::Get(store::Database& db, int64_t exam_id
   auto rec = store::ExamRepository(db).GetExam(exam_id);
   if (!rec) Refuse(grpc::StatusCode::NOT_FOUND, "no such exam");
   return cache_.emplace(exam_id, std::move(*rec)).first->second;
+}
+
+void EmitUploadChange(BackendContext& ctx, WriteScope& w, int64_t session_id, int64_t file_id,
+                      const std::string& detail, bool recount) {
+  store::ExamRepository sessions(w.db());
+  auto session = sessions.GetSession(session_id);
+  if (!session) return;
+  if (recount) {
+    const int pending = store::UploadRepository(w.db()).CountUnfinished(session_id);
+    if (pending != session->pending_uploads) {
+      session->pending_uploads = pending;
+      sessions.SaveSession(*session, w.now_ms());
+    }
+  }
+  w.Emit(ctx.SessionEvent(*session, exam::v1::EVENT_KIND_UPLOAD_PROGRESS, detail, w.now(), file_id));
 }
 
 grpc::StatusCode CodeFor(core::Refusal r) {

@@ -34,6 +34,11 @@ int64_t RaiseAlert(BackendContext& ctx, WriteScope& w, store::SessionRow& row, e
 int64_t QueueStaffMessage(WriteScope& w, int64_t session_id, const std::string& kind, const std::string& text,
                           int64_t ref_id);
 
+// Publishes a change to one upload file (EVENT_KIND_UPLOAD_PROGRESS with the session); with
+// `recount` it first brings the session's count of unfinished files up to date.
+void EmitUploadChange(BackendContext& ctx, WriteScope& w, int64_t session_id, int64_t file_id,
+                      const std::string& detail, bool recount);
+
 grpc::StatusCode CodeFor(core::Refusal r);
 
 }  // namespace exam::backend

@@ -1,13 +1,54 @@
 #include "backend/services/session_ops.h"
 #include "backend/services/services.h"
+#include "backend/store/upload_repository.h"
 
 namespace exam::backend {
 
 namespace {
 
+// An upload with no chunk for this long (backend time) is interrupted (断点): the device
+// resumes from the committed offset when it comes back.
+constexpr core::Duration kUploadQuietLimit = core::minutes(2);
+
 // Sessions changed per transaction: a burst (every latecomer forfeits at entry close) is
 // committed, and its events published, in slices rather than one long transaction.
 constexpr size_t kSessionsPerTransaction = 64;
+
+}  // namespace
+
+namespace {
+
+// Files still "recording" once their session ended wait for upload; files quiet for too
+// long are interrupted. Both in slices, like the session rules.
+void TickUploads(BackendContext& ctx) {
+  namespace v1 = exam::v1;
+  for (;;) {
+    const size_t changed = ctx.Write([&](WriteScope& w) {
+      store::UploadRepository repo(w.db());
+      auto recorded = repo.RecordingOfEndedSessions(static_cast<int>(kSessionsPerTransaction));
+      auto quiet = repo.QuietUploads(w.now_ms() - kUploadQuietLimit.count(), static_cast<int>(kSessionsPerTransaction));
+      for (const int64_t id : recorded) {
+        auto row = repo.Get(id);
+        if (!row || !repo.Apply(id, row->proto.version(), {v1::UPLOAD_STATE_PENDING, row->proto.committed(), std::nullopt, 0}))
+          continue;
+        repo.AddHistory(id, w.now_ms(), "pending", "backend", "session ended");
+        EmitUploadChange(ctx, w, row->proto.session_id(), id, "UPLOAD_STATE_PENDING", false);
+      }
+      for (const int64_t id : quiet) {
+        auto row = repo.Get(id);
+        if (!row || !repo.Apply(id, row->proto.version(),
+                                {v1::UPLOAD_STATE_INTERRUPTED, row->proto.committed(), std::nullopt, 0}))
+          continue;
+        repo.AddHistory(id, w.now_ms(), "interrupted", "backend",
+                        "no data for " + std::to_string(kUploadQuietLimit.count() / 60000) + " min at " +
+                            std::to_string(row->proto.committed()) + "/" + std::to_string(row->proto.size()));
+        EmitUploadChange(ctx, w, row->proto.session_id(), id, "UPLOAD_STATE_INTERRUPTED", false);
+      }
+      return recorded.size() + quiet.size();
+    });
+    if (changed < kSessionsPerTransaction) break;
+  }
+}
 
 }  // namespace
 
@@ -70,6 +111,7 @@ void TickSessions(BackendContext& ctx) {
     });
     if (marked < kSessionsPerTransaction) break;
   }
+  TickUploads(ctx);
 }
 
 }  // namespace exam::backend

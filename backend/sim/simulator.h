@@ -32,9 +32,15 @@ struct SimulatorOptions {
   // min_heartbeat_real_s real seconds.
   double heartbeat_backend_s = 5.0;
   double min_heartbeat_real_s = 1.0;
-  // Synthetic recording sizes (bytes per file, before per-candidate variation) and chunking.
+  // Synthetic recording sizes (bytes per file, before per-candidate variation) and the
+  // largest chunk (at most 1 MiB is sent). Devices upload at their planned bandwidth, which
+  // is relative to upload_file_bytes (see CandidatePlan::laptop_upload_s).
   int64_t upload_file_bytes = 24 * 1024;
   int upload_chunk_bytes = 8 * 1024;
+  // Divides every upload-phase duration (transfer times, pauses, offline spells, re-recording)
+  // and multiplies every bandwidth. Only 1 keeps the planned shape against the 2 h resume
+  // deadline (slow uploads miss it); tests about other things raise it to finish sooner.
+  double upload_speedup = 1.0;
   // PEM root certificates for TLS; empty means a plain-text channel.
   std::string tls_root_certs_pem;
   // Optional sink for one-line progress notes (called from worker threads).
@@ -67,7 +73,25 @@ struct SimulatorStats {
   int64_t questions_reported = 0;     // accepted ReportQuestion calls
   int64_t uploads_completed = 0;      // files committed
   int64_t uploads_unimplemented = 0;  // upload attempts answered UNIMPLEMENTED
-  int64_t recalls_handled = 0;
+  int64_t recalls_handled = 0;        // recalls that resumed a parked, stuck or paused file
+
+  // The upload mix (see UploadCase).
+  int64_t second_cameras = 0;         // second cameras signed in
+  int64_t uploads_begun = 0;          // files announced (BeginUpload accepted), abnormal ones included
+  int64_t slow_uploads = 0;           // files announced by a device too slow to make the deadline
+  int64_t uploads_late = 0;           // files completed after their resume deadline
+  int64_t uploads_paused = 0;         // pauses taken mid-file by plan
+  int64_t uploads_resumed = 0;        // resumes from the backend's committed offset after a pause or offline spell
+  int64_t devices_offline = 0;        // devices that went offline mid-upload by plan
+  int64_t devices_back = 0;           // ... and came back
+  int64_t uploads_stuck = 0;          // files that stopped progressing (every chunk fails)
+  int64_t stuck_chunks_refused = 0;   // their refused chunks (expected; not in rpc_errors)
+  int64_t uploads_unstuck = 0;        // stuck files a recall got going again
+  int64_t uploads_abnormal = 0;       // files announced with recording_failed
+  int64_t rerecords = 0;              // re-recordings made after a "rerecord" message
+  int64_t rerecords_completed = 0;    // re-recorded files committed
+  int64_t uploads_expired = 0;        // files given up at the resume deadline (parked, stuck, never re-recorded)
+  int64_t uploads_refused = 0;        // files given up because the backend refused them
 };
 
 enum class Attendance {
@@ -78,6 +102,39 @@ enum class Attendance {
 };
 
 enum class FaceAttempt { kPass, kFail, kCancel };
+
+// A recorded file, by the track it holds.
+enum class Track { kCamera, kScreen, kEvidence, kSecondCamera };
+
+// What goes wrong, if anything, with a candidate's uploads after the exam: the mix support
+// staff see. Each case is about one file (UploadPlan::track).
+enum class UploadCase {
+  kNormal,        // every file at its device's pace, done well within the confirmation window
+  kLeftPending,   // the phone pushes one chunk of its recording, then waits for a recall
+  kSlow,          // the phone's uplink is so slow that its file's projected finish falls after the deadline
+  kPauses,        // the file stops mid-way for a few minutes (once or twice), then resumes from
+                  // the committed offset (GetUploadStatus)
+  kPhoneOffline,  // the evidence phone goes offline mid-file (no heartbeats, no chunks) for ~40
+                  // minutes, comes back and finishes
+  kStuck,         // the device stays online but every chunk of the file fails its checksum from
+                  // some offset on; a recall (the candidate restarts the app) gets it going again
+  kAbnormal,      // the recording failed: announced with recording_failed and never pushed; on a
+                  // "rerecord" message the device re-records and uploads "<name>-rerecord.mp4"
+};
+
+struct UploadPlan {
+  UploadCase kind = UploadCase::kNormal;
+  Track track = Track::kEvidence;   // the file the case is about
+  double at_fraction = 0.3;         // where in that file it pauses, goes offline, gets stuck or is left
+  std::vector<int64_t> pauses_s;    // kPauses: each pause's length in backend seconds (the second
+                                    // comes 0.3 of the file after the first)
+  int64_t offline_s = 0;            // kPhoneOffline: backend seconds offline
+  std::string failure;              // kAbnormal: why the recording failed
+  int64_t rerecord_s = 0;           // kAbnormal: backend seconds to re-record once allowed
+};
+
+const char* TrackName(Track t);
+const char* UploadCaseName(UploadCase c);
 
 struct InterruptionPlan {
   double at_fraction = 0.3;  // when, as a fraction of the total answering time
@@ -118,7 +175,16 @@ struct CandidatePlan {
   std::vector<InterruptionPlan> interruptions;
   int64_t complete_margin_s = 10;  // "该题回答完毕" this long before each question's deadline
 
-  bool phone_upload_left_pending = false;
+  // Uploads after the end. Each device has a bandwidth: one file of
+  // SimulatorOptions::upload_file_bytes takes it this many backend seconds.
+  int64_t laptop_upload_s = 300;
+  int64_t phone_upload_s = 900;
+  int64_t second_camera_upload_s = 900;
+  // 二机位: a second camera joins with the phone and uploads its own file.
+  bool has_second_camera = false;
+  std::string second_camera_model;
+  UploadPlan upload;
+  bool phone_upload_left_pending = false;  // same as upload.kind == UploadCase::kLeftPending
 
   // Outcome the plan leads to when appeals are approved and no proctor intervenes.
   core::Outcome expected_outcome = core::Outcome::kCompleted;
@@ -129,6 +195,15 @@ struct CandidatePlan {
 
 // Plans for a seed: pure function, deterministic. Candidate i's plan depends only on the
 // seed, i and registration_nos[i].
+//
+// The upload mix is dealt per block of kUploadBlock consecutive candidates (a function of
+// the seed and the block alone): in every full block, candidates who arrive on time and
+// file no appeal (so they record without anyone's help) get each non-normal UploadCase
+// kUploadCaseQuota times and a second camera kSecondCamerasPerBlock times. So any population
+// of at least kUploadBlock candidates shows every case.
+inline constexpr int kUploadBlock = 30;
+inline constexpr int kSecondCamerasPerBlock = 2;
+int UploadCaseQuota(UploadCase c);  // per block
 std::vector<CandidatePlan> MakePlans(const std::vector<std::string>& registration_nos, uint64_t seed);
 
 class CandidateSimulator {

@@ -10,7 +10,7 @@ namespace {
 }
 
 // Versioned migrations: entry i brings the schema from version i to i+1. Append only.
-constexpr std::array<const char*, 1> kMigrations = {R"SQL(
+constexpr std::array<const char*, 2> kMigrations = {R"SQL(
 CREATE TABLE users(
   id INTEGER PRIMARY KEY,
   username TEXT NOT NULL UNIQUE,
@@ -177,6 +177,23 @@ CREATE TABLE idempotency(
   response BLOB NOT NULL,
   created_at INTEGER NOT NULL,
   PRIMARY KEY(actor, key));
+)SQL",
+// 2: resumable uploads: what support needs to see per file, and each file's history.
+R"SQL(
+ALTER TABLE upload_files ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE upload_files ADD COLUMN rate REAL NOT NULL DEFAULT 0;
+ALTER TABLE upload_files ADD COLUMN abnormal_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE upload_files ADD COLUMN rerecord_allowed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE upload_files ADD COLUMN stored_path TEXT NOT NULL DEFAULT '';
+CREATE INDEX upload_files_state ON upload_files(state, last_progress_at);
+CREATE TABLE upload_history(
+  id INTEGER PRIMARY KEY,
+  file_id INTEGER NOT NULL REFERENCES upload_files(id),
+  time INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail TEXT NOT NULL);
+CREATE INDEX upload_history_file ON upload_history(file_id, id);
 )SQL"};
 
 }  // namespace
