@@ -36,6 +36,10 @@ class TempDir {
 // sleeping: the condition is the synchronisation.
 bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// Hex sha256 of `data`, and reproducible pseudo-random content for uploads.
+std::string Sha256Hex(std::string_view data);
+std::string RandomBytes(size_t n, uint32_t seed);
+
 class BackendFixture : public ::testing::Test {
  protected:
   void SetUp() override;
