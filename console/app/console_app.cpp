@@ -11,9 +11,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "app/action_outbox.h"
 #include "app/embedded_backend.h"
 #include "app/fonts.h"
 #include "net/backend_client.h"
+#include "net/upload_monitor.h"
 #include "render/framebuffer_capture.h"
 #include "ui/panel_registry.h"
 #include "ui/theme.h"
@@ -153,6 +155,16 @@ int RunConsole(const Options& opt) {
   ui::PanelRegistry panels(client_options.username.empty() ? opt.user : client_options.username);
   ui::UiContext ctx;
   ctx.client = &client;
+  ctx.workspace = opt.workspace;
+
+  // --- the outbox of staff actions and the feeds that poll on their own threads ---
+  // The demo's store is temporary like its database; a real backend's store persists, so
+  // actions not yet delivered are sent at the next start.
+  ActionOutbox actions(client, opt.store, opt.store.empty() && embedded != nullptr);
+  net::UploadMonitor::Options monitor_options;
+  monitor_options.on_change = [] { glfwPostEmptyEvent(); };
+  net::UploadMonitor uploads(client, monitor_options);
+  ctx.uploads = &uploads;
 
   ScreenshotPlan shot;
   shot.phase_started = glfwGetTime();
@@ -177,6 +189,10 @@ int RunConsole(const Options& opt) {
     ctx.status = client.Status();
     ctx.backend_now_ms = ctx.status.backend_now_unix_ms;
     ctx.large_font = fonts.large();
+    actions.Follow(ctx.status);
+    ctx.outbox = actions.outbox();
+    ctx.outbox_version = actions.version();
+    if (!actions.error().empty()) frame_error = actions.error();
 
     if (ctx.snapshot->version != glyphs_seen_version) {
       glyphs_seen_version = ctx.snapshot->version;
@@ -253,7 +269,9 @@ int RunConsole(const Options& opt) {
     if (ctx.quit_requested || shot.phase == ScreenshotPlan::Phase::kDone) break;
   }
 
-  // The client first: its threads post to GLFW and talk to the embedded backend.
+  // The network threads first: they post to GLFW and talk to the embedded backend.
+  uploads.Stop();
+  actions.Close();
   client.Stop();
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();

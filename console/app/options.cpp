@@ -37,6 +37,9 @@ const char* Usage() {
          "  --candidates N        demo: number of candidates (default 48)\n"
          "  --seed N              demo: simulator seed (default 1)\n"
          "  --no-simulator        demo: start the backend without simulated candidates\n"
+         "  --workspace NAME      first workspace: overview or uploads (F1 / F2 switch)\n"
+         "  --store FILE          local store (outbox of actions); default under\n"
+         "                        $XDG_DATA_HOME/exam-console/, a temporary file for the demo\n"
          "  --help                show this text\n";
 }
 
@@ -116,6 +119,18 @@ ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) 
       o->seed = static_cast<uint64_t>(d);
     } else if (arg == "--no-simulator") {
       o->simulate = false;
+    } else if (arg == "--workspace") {
+      const char* v = nullptr;
+      if (!value(&v)) return ParseResult::kError;
+      o->workspace = v;
+      if (o->workspace != "overview" && o->workspace != "uploads") {
+        *error = "--workspace must be overview or uploads";
+        return ParseResult::kError;
+      }
+    } else if (arg == "--store") {
+      const char* v = nullptr;
+      if (!value(&v)) return ParseResult::kError;
+      o->store = v;
     } else {
       *error = "unknown option " + std::string(arg);
       return ParseResult::kError;

@@ -20,6 +20,8 @@ struct Options {
   double delay_s = 0.0;            // screenshot: extra wait once online, so the demo moves
 
   ui::Lang lang = ui::Lang::kZh;
+  std::string workspace = "overview";
+  std::string store;  // local SQLite store; empty: the default for the user and backend
   int width = 1600;
   int height = 900;
 

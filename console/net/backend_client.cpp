@@ -111,6 +111,12 @@ struct BackendClient::Impl {
     std::lock_guard lock(mu);
     return credentials_pending;
   }
+  // The worker's token, mirrored for AccessToken().
+  void SetToken(std::string value) {
+    token = std::move(value);
+    std::lock_guard lock(status_mu);
+    shared_token = token;
+  }
 
   // Runs one unary call with a deadline (and the token); Stop() can cancel it.
   template <typename Fn>
@@ -181,6 +187,7 @@ struct BackendClient::Impl {
   mutable std::mutex status_mu;
   ConnectionStatus status;
   RemoteClock clock;
+  std::string shared_token;
 
   // Directory, guarded by model_mu.
   mutable std::mutex model_mu;
@@ -278,7 +285,7 @@ grpc::Status BackendClient::Impl::Login() {
   v1::LoginResponse response;
   grpc::Status s = Call(false, [&](grpc::ClientContext* ctx) { return auth->Login(ctx, request, &response); });
   if (!s.ok()) return s;
-  token = response.token();
+  SetToken(response.token());
   std::lock_guard lock(status_mu);
   const auto& user = response.user();
   status.username = user.username().empty() ? username : user.username();
@@ -523,7 +530,7 @@ void BackendClient::Impl::Run() {
   auto on_unauthenticated = [&](const grpc::Status& s) {
     if (relogins == 0) {
       relogins++;
-      token.clear();
+      SetToken("");
       return Step::kLogin;
     }
     SetState(ConnectionState::kAuthFailed, Describe(s));
@@ -550,6 +557,7 @@ void BackendClient::Impl::Run() {
         need_full_load = true;
         backoff.Reset();
         std::lock_guard status_lock(status_mu);
+        shared_token.clear();
         status.username = username;
         step = Step::kConnect;
       }
@@ -590,7 +598,7 @@ void BackendClient::Impl::Run() {
         } else {
           // Wrong password, unknown user, disabled account: the user has to act.
           SetState(ConnectionState::kAuthFailed, Describe(s));
-          token.clear();
+          SetToken("");
           step = Step::kAwaitCredentials;
         }
         break;
@@ -703,6 +711,13 @@ std::vector<EventRecord> BackendClient::RecentEvents(size_t max) const {
 int64_t BackendClient::BackendNowUnixMs() const {
   std::lock_guard lock(impl_->status_mu);
   return impl_->clock.NowUnixMs();
+}
+
+std::shared_ptr<grpc::Channel> BackendClient::Channel() const { return impl_->channel; }
+
+std::string BackendClient::AccessToken() const {
+  std::lock_guard lock(impl_->status_mu);
+  return impl_->shared_token;
 }
 
 }  // namespace exam::net

@@ -14,6 +14,10 @@
 #include "exam/v1/common.pb.h"
 #include "net/directory_snapshot.h"
 
+namespace grpc {
+class Channel;
+}
+
 namespace exam::net {
 
 enum class ConnectionState {
@@ -93,6 +97,12 @@ class BackendClient {
   std::vector<EventRecord> RecentEvents(size_t max = static_cast<size_t>(-1)) const;
   // Backend clock now (unix ms), projected from the last reading; 0 while unknown.
   int64_t BackendNowUnixMs() const;
+
+  // The channel to the backend, for other callers on their own threads (the outbox
+  // sender, read calls such as ListUploads). Lives as long as this client.
+  std::shared_ptr<grpc::Channel> Channel() const;
+  // The bearer token of the current sign-in; empty while signed out or signing in again.
+  std::string AccessToken() const;
 
   // Cancels the current event stream as a network failure would; the client then
   // reconnects and resumes from its last seq. For tests and the "reconnect" menu item.

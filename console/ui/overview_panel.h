@@ -22,6 +22,7 @@ class OverviewPanel : public Panel {
   void Place(const UiContext& ctx) override;
   ImGuiWindowFlags Flags() const override;
   bool Closable() const override { return false; }
+  bool Visible(const UiContext& ctx) const override { return ctx.workspace == "overview"; }
 
  private:
   enum Column : ImGuiID {

@@ -1,17 +1,21 @@
 #include "ui/panel_registry.h"
 
+#include <GLFW/glfw3.h>  // key codes: ImGui 1.86 indexes keys by the backend's codes
+
 #include <algorithm>
 
 #include "ui/event_log_panel.h"
 #include "ui/login_panel.h"
 #include "ui/overview_panel.h"
 #include "ui/status_bar.h"
+#include "ui/uploads_panel.h"
 
 namespace exam::ui {
 
 PanelRegistry::PanelRegistry(std::string username) {
   // Drawing order: background panels first, the login form last so it sits on top.
   panels_.push_back(std::make_unique<OverviewPanel>());
+  panels_.push_back(std::make_unique<UploadsPanel>());
   panels_.push_back(std::make_unique<EventLogPanel>());
   panels_.push_back(std::make_unique<StatusBar>());
   panels_.push_back(std::make_unique<LoginPanel>(std::move(username)));
@@ -31,6 +35,10 @@ void PanelRegistry::DrawMainMenu(UiContext& ctx) {
     ImGui::EndMenu();
   }
   if (ImGui::BeginMenu(Label(str::kMenuView, "menu_view").c_str())) {
+    // Workspaces fill the work area one at a time.
+    if (ImGui::MenuItem(Tr(str::kOverview), "F1", ctx.workspace == "overview")) ctx.workspace = "overview";
+    if (ImGui::MenuItem(Tr(str::kUploads), "F2", ctx.workspace == "uploads")) ctx.workspace = "uploads";
+    ImGui::Separator();
     for (const auto& p : panels_) {
       if (p->InViewMenu()) ImGui::MenuItem(Tr(p->title()), nullptr, p->open_ptr());
     }
@@ -64,6 +72,8 @@ void PanelRegistry::Layout(UiContext& ctx, float menu_height) const {
 }
 
 void PanelRegistry::DrawFrame(UiContext& ctx) {
+  if (ImGui::IsKeyPressed(GLFW_KEY_F1, false)) ctx.workspace = "overview";
+  if (ImGui::IsKeyPressed(GLFW_KEY_F2, false)) ctx.workspace = "uploads";
   DrawMainMenu(ctx);
   Layout(ctx, ImGui::GetFrameHeight());
   for (const auto& p : panels_) p->Draw(ctx);

@@ -106,6 +106,60 @@
   X(kProgress, "进度", "Progress")                                                      \
   X(kNeedsAttention, "需要关注", "Needs attention")                                     \
   X(kNobodyNeedsAttention, "暂无需要关注的考生", "Nobody needs attention")              \
+  X(kUploads, "录像上传", "Uploads")                                                   \
+  X(kUploadsSummary, "%d/%d 个文件已完成，%d 个有逾期风险，%d 个异常，%d 个停滞，%d 个设备离线", "%d/%d files complete, %d at risk, %d abnormal, %d stuck, %d offline") \
+  X(kUploadsCandidates, "%d 名考生仍有未完成的文件", "%d candidates still have files to upload") \
+  X(kGroupLate, "逾期风险", "At risk of missing the deadline")                          \
+  X(kGroupStuck, "上传停滞", "Stuck")                                                   \
+  X(kGroupOffline, "设备离线", "Device offline")                                        \
+  X(kGroupAbnormal, "录制异常", "Abnormal")                                             \
+  X(kGroupWaiting, "等待上传", "Waiting")                                               \
+  X(kGroupOnTrack, "正常上传", "On track")                                              \
+  X(kGroupComplete, "已完成", "Complete")                                               \
+  X(kUploadSearch, "抽签号 / 姓名 / 机型", "Draw # / name / device")                    \
+  X(kShowComplete, "显示已完成", "Show complete")                                       \
+  X(kExam, "考试", "Exam")                                                              \
+  X(kFile, "文件", "File")                                                              \
+  X(kDevice, "设备", "Device")                                                          \
+  X(kRate, "速率", "Rate")                                                              \
+  X(kEta, "预计完成", "ETA")                                                            \
+  X(kDeadline, "截止", "Deadline")                                                      \
+  X(kState, "状态", "State")                                                            \
+  X(kAction, "操作", "Action")                                                          \
+  X(kHistory, "记录", "History")                                                        \
+  X(kUpRecording, "录制中", "Recording")                                                \
+  X(kUpPending, "待上传", "Pending")                                                    \
+  X(kUpUploading, "上传中", "Uploading")                                                \
+  X(kUpInterrupted, "已中断", "Interrupted")                                            \
+  X(kUpComplete, "已完成", "Complete")                                                  \
+  X(kUpAbnormal, "异常", "Abnormal")                                                    \
+  X(kRecall, "催传", "Recall")                                                          \
+  X(kExtend, "延长截止", "Extend deadline")                                             \
+  X(kMarkAbnormal, "标记异常", "Mark abnormal")                                         \
+  X(kNoteContact, "记录联系", "Note contact")                                           \
+  X(kAllowRerecord, "允许重新录制", "Allow re-record")                                  \
+  X(kRerecordNotPermitted, "本场考试不允许重录", "This exam does not permit re-recording") \
+  X(kReason, "原因", "Reason")                                                          \
+  X(kNote, "备注", "Note")                                                              \
+  X(kMinutes, "分钟", "min")                                                            \
+  X(kSend, "提交", "Submit")                                                            \
+  X(kCancel, "取消", "Cancel")                                                          \
+  X(kReasonRequired, "请填写原因", "A reason is required")                              \
+  X(kActionPending, "待发送", "Pending")                                                \
+  X(kActionSending, "发送中", "Sending")                                                \
+  X(kActionConfirmed, "已确认", "Confirmed")                                            \
+  X(kActionFailed, "失败", "Failed")                                                    \
+  X(kRecallOutstanding, "已催传", "Recall sent")                                        \
+  X(kNoUploads, "暂无需要处理的上传", "No uploads need attention")                      \
+  X(kNoUploadsHint, "考试结束后，考生设备上的录像会出现在这里。", "Recordings still on candidates' devices appear here after the exam.") \
+  X(kNoExam, "没有考试", "No exam")                                                     \
+  X(kSelectFile, "选择一个文件查看记录和操作", "Select a file to see its history and actions") \
+  X(kUploadsForSupport, "上传恢复仅对技术支持开放", "Upload recovery is for support staff") \
+  X(kLoadingUploads, "正在加载上传列表…", "Loading uploads…")                           \
+  X(kNotEnded, "考试进行中", "exam running")                                            \
+  X(kOverdue, "已逾期", "overdue")                                                      \
+  X(kWorkspace, "工作区", "Workspace")                                                  \
+  X(kUploadKeys, "↑↓ 选择  R 催传  E 延长  Ctrl+F 搜索", "↑↓ select  R recall  E extend  Ctrl+F search") \
   X(kError, "错误", "Error")
 
 namespace exam::ui {

@@ -5,9 +5,17 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "net/backend_client.h"
 #include "net/directory_snapshot.h"
+
+namespace exam::local {
+class Outbox;
+}
+namespace exam::net {
+class UploadMonitor;
+}
 
 namespace exam::ui {
 
@@ -18,6 +26,14 @@ struct UiContext {
   net::ConnectionStatus status;
   // Backend clock now (unix ms) for countdowns; 0 while unknown.
   int64_t backend_now_ms = 0;
+  // Staff actions go here (sent by the outbox sender); null in tools without one.
+  local::Outbox* outbox = nullptr;
+  // Grows whenever an outbox action changed state, so panels re-read it only then.
+  uint64_t outbox_version = 0;
+  // Support's uploads feed (polled on its own thread); null when not running.
+  net::UploadMonitor* uploads = nullptr;
+  // Which full-size workspace fills the work area: "overview", "uploads".
+  std::string workspace = "overview";
   // Room picked in the overview (0: all), shared with other panels.
   int64_t selected_room = 0;
   // Area between the menu bar and the status bar.

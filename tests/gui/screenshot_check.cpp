@@ -1,5 +1,7 @@
 // Checks a screenshot of exam-console: a real, drawn window whose status bar says
-// "online" (the green of theme::kOnline) and whose overview table has text in it.
+// "online" (the green of theme::kOnline) and whose overview table has text in it; with
+// `uploads`, the uploads workspace instead, whose table must show at-risk or abnormal rows
+// (theme::kDanger), stuck or offline rows (theme::kWarning) and healthy progress bars.
 // Exit 0 when every check passes, 1 otherwise (each failure printed).
 #include <stb_image.h>
 
@@ -7,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <set>
+#include <string>
 
 namespace {
 
@@ -20,18 +23,23 @@ struct Image {
 // theme::kOnline
 constexpr int kGreen[3] = {46, 194, 107};
 
-bool NearGreen(const unsigned char* p, int tolerance) {
-  return std::abs(p[0] - kGreen[0]) <= tolerance && std::abs(p[1] - kGreen[1]) <= tolerance &&
-         std::abs(p[2] - kGreen[2]) <= tolerance;
+// theme::kDanger, theme::kWarning
+constexpr int kRed[3] = {235, 87, 87};
+constexpr int kAmber[3] = {240, 173, 58};
+
+bool Near(const unsigned char* p, const int (&c)[3], int tolerance) {
+  return std::abs(p[0] - c[0]) <= tolerance && std::abs(p[1] - c[1]) <= tolerance && std::abs(p[2] - c[2]) <= tolerance;
 }
+bool NearGreen(const unsigned char* p, int tolerance) { return Near(p, kGreen, tolerance); }
 
 double Luma(const unsigned char* p) { return 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: screenshot_check FILE.png\n");
+  const bool uploads = argc == 3 && std::string(argv[2]) == "uploads";
+  if (argc != 2 && !uploads) {
+    std::fprintf(stderr, "usage: screenshot_check FILE.png [uploads]\n");
     return 2;
   }
   Image img;
@@ -73,6 +81,25 @@ int main(int argc, char** argv) {
     for (int x = 0; x < img.w / 3; ++x) green += NearGreen(img.At(x, y), 14) ? 1 : 0;
   }
   check(green >= 25, "status bar shows the online green", green);
+
+  if (uploads) {
+    // The uploads table: left two thirds, under the toolbar and summary, above the log.
+    int red = 0, amber = 0, healthy = 0;
+    for (int y = img.h * 12 / 100; y < img.h * 70 / 100; ++y) {
+      for (int x = 0; x < img.w * 68 / 100; ++x) {
+        const auto* p = img.At(x, y);
+        red += Near(p, kRed, 10) ? 1 : 0;
+        amber += Near(p, kAmber, 10) ? 1 : 0;
+        healthy += NearGreen(p, 10) ? 1 : 0;
+      }
+    }
+    check(red >= 400, "uploads table shows at-risk or abnormal files (danger red)", red);
+    check(amber >= 400, "uploads table shows stuck or offline files (warning amber)", amber);
+    check(healthy >= 400, "uploads table shows files on track (green bars)", healthy);
+    stbi_image_free(img.px);
+    std::printf(failures == 0 ? "screenshot looks right\n" : "%d check(s) failed\n", failures);
+    return failures == 0 ? 0 : 1;
+  }
 
   // Overview session table (right part, upper middle): rows of light text on a dark table.
   int text = 0;

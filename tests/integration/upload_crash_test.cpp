@@ -3,74 +3,22 @@
 // from a committed offset the disk really holds and ends with the announced sha256.
 //
 // usage: integration_upload_crash_test EXAMD_BINARY
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
 #include <random>
-#include <regex>
 #include <thread>
 
 #include "backend/store/database.h"
 #include "backend_fixture.h"
+#include "examd_process.h"
 
 namespace exam::testing {
 namespace {
 
 namespace v1 = exam::v1;
 std::string g_examd;
-
-// examd as a child process; its log goes to a file we read the port from.
-class Examd {
- public:
-  Examd(std::string db, std::string log) : db_(std::move(db)), log_(std::move(log)) {}
-  ~Examd() { Kill(SIGKILL); }
-
-  // Starts on `port` (0 = any); returns the port it serves on, or 0.
-  int Start(int port) {
-    const size_t log_offset = LogSize();
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 2);
-      const std::string listen = "127.0.0.1:" + std::to_string(port);
-      execl(g_examd.c_str(), g_examd.c_str(), "--db", db_.c_str(), "--listen", listen.c_str(), nullptr);
-      _exit(127);
-    }
-    int found = 0;
-    // The child writes its port once it serves: that line is what we wait for.
-    WaitFor([&] {
-      std::ifstream in(log_);
-      in.seekg(static_cast<std::streamoff>(log_offset));
-      std::string line;
-      static const std::regex re(R"(msg="examd serving".* port=(\d+))");
-      std::smatch m;
-      while (std::getline(in, line))
-        if (std::regex_search(line, m, re)) found = std::stoi(m[1]);
-      return found != 0 || waitpid(pid_, nullptr, WNOHANG) != 0;
-    }, std::chrono::seconds(30));
-    return found;
-  }
-  void Kill(int sig) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  size_t LogSize() {
-    std::error_code ec;
-    const auto n = std::filesystem::file_size(log_, ec);
-    return ec ? 0 : static_cast<size_t>(n);
-  }
-  std::string db_, log_;
-  pid_t pid_ = -1;
-};
 
 struct UploadJob {
   std::string name;
@@ -161,7 +109,7 @@ TEST(UploadCrash, SigkillAtAnyPointLosesAndCorruptsNothing) {
     demo = server->demo();
     server->Shutdown();
   }
-  Examd examd(db, (dir.path() / "examd.log").string());
+  ExamdProcess examd(g_examd, db, (dir.path() / "examd.log").string());
   const int port = examd.Start(0);
   ASSERT_GT(port, 0) << "examd did not start";
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
