@@ -1,5 +1,6 @@
 #include "backend/services/session_ops.h"
 #include "backend/services/services.h"
+#include "backend/store/upload_repository.h"
 #include "exam/v1/review.grpc.pb.h"
 
 namespace exam::backend {
@@ -28,10 +29,26 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
     });
   }
 
-  grpc::Status ListTracks(grpc::ServerContext* context, const v1::ListTracksRequest*, v1::ListTracksResponse*) override {
+  grpc::Status ListTracks(grpc::ServerContext* context, const v1::ListTracksRequest* req,
+                          v1::ListTracksResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    // Recordings arrive through resumable uploads; until a file completes there is no track.
-    return grpc::Status::OK;
+    return Guard([&] {
+      std::lock_guard lock(ctx_.db.mutex());
+      // Recordings arrive through resumable uploads; what is not in yet is listed as missing
+      // so the reviewer knows a gap is a missing file, not a quiet candidate.
+      for (const auto& row : store::UploadRepository(ctx_.db).ListForSession(req->session_id())) {
+        const auto& f = row.proto;
+        if (f.state() == v1::UPLOAD_STATE_COMPLETE) continue;
+        auto* m = resp->add_missing();
+        m->set_kind(f.kind());
+        m->set_device(f.device());
+        m->set_state(f.state());
+        m->set_committed(f.committed());
+        m->set_size(f.size());
+        m->set_abnormal_reason(f.abnormal_reason());
+      }
+      return grpc::Status::OK;
+    });
   }
 
   grpc::Status ListMarkers(grpc::ServerContext* context, const v1::ListMarkersRequest* req,

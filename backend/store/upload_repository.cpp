@@ -65,6 +65,10 @@ std::vector<UploadRow> UploadRepository::List(int64_t exam_id, bool incomplete_o
                [&](Statement& st) { st.Bind(1, exam_id).Bind(2, incomplete_only ? 1 : 0); });
 }
 
+std::vector<UploadRow> UploadRepository::ListForSession(int64_t session_id) {
+  return Query("WHERE f.session_id=? ORDER BY f.device, f.id", [&](Statement& st) { st.Bind(1, session_id); });
+}
+
 std::optional<UploadRow> UploadRepository::Get(int64_t file_id) {
   auto rows = Query("WHERE f.id=?", [&](Statement& st) { st.Bind(1, file_id); });
   if (rows.empty()) return std::nullopt;

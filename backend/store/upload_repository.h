@@ -38,6 +38,8 @@ class UploadRepository {
   // Files of an exam by session, device and id; `incomplete_only` leaves out finished ones.
   std::vector<UploadRow> List(int64_t exam_id, bool incomplete_only);
   std::optional<UploadRow> Get(int64_t file_id);
+  // Files of one session by device and id.
+  std::vector<UploadRow> ListForSession(int64_t session_id);
   std::optional<UploadRow> Find(int64_t session_id, int device, std::string_view name);
 
   int64_t Insert(int64_t session_id, int device, std::string_view name, int kind, exam::v1::UploadState state,

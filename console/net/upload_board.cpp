@@ -69,6 +69,7 @@ UploadBoard BuildUploadBoard(const std::vector<v1::UploadFile>& files, int64_t n
     }
     if (row.outlook.urgency != core::UploadUrgency::kComplete) incomplete.insert(f.session_id());
     if (!query.include_complete && row.outlook.urgency == core::UploadUrgency::kComplete) continue;
+    if (query.room_id != 0 && f.room_id() != query.room_id) continue;
     if (!Matches(f, query.search)) continue;
     board.rows.push_back(row);
   }

@@ -38,6 +38,8 @@ struct UploadBoardQuery {
   // Draw number (exact) or part of the candidate's name or device model; empty: all.
   std::string_view search;
   bool include_complete = false;
+  // Only files of sessions in this room; 0: every room.
+  int64_t room_id = 0;
 };
 
 core::UploadFacts FactsOf(const exam::v1::UploadFile& file);

@@ -127,6 +127,7 @@
   X(kState, "状态", "State")                                                            \
   X(kAction, "操作", "Action")                                                          \
   X(kHistory, "记录", "History")                                                        \
+  X(kLastProgress, "最近进度", "Last progress")                                          \
   X(kUpRecording, "录制中", "Recording")                                                \
   X(kUpPending, "待上传", "Pending")                                                    \
   X(kUpUploading, "上传中", "Uploading")                                                \

@@ -138,6 +138,7 @@ void UploadsPanel::DrawContent(UiContext& ctx) {
   net::UploadBoardQuery query;
   query.search = search_;
   query.include_complete = include_complete_;
+  query.room_id = room_id_;
   const int64_t now = ctx.backend_now_ms != 0 ? ctx.backend_now_ms : view->fetched_at_backend_ms;
   const net::UploadBoard board = net::BuildUploadBoard(view->files, now, query);
   DrawSummary(board.counts);
@@ -183,8 +184,20 @@ void UploadsPanel::DrawToolbar(UiContext& ctx) {
       for (const auto& e : *ctx.snapshot->exams)
         if (ImGui::Selectable(e.title().c_str(), e.id() == exam_id_)) {
           exam_id_ = e.id();
+          room_id_ = 0;
           selected_file_ = 0;
         }
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  // Room filter: support often works one room with its proctor.
+  const auto* room = ctx.snapshot ? ctx.snapshot->FindRoom(room_id_) : nullptr;
+  ImGui::SetNextItemWidth(180.0f);
+  if (ImGui::BeginCombo("##upload_room", room ? room->name().c_str() : Tr(str::kAllRooms))) {
+    if (ImGui::Selectable(Tr(str::kAllRooms), room_id_ == 0)) room_id_ = 0;
+    if (ctx.snapshot && ctx.snapshot->rooms)
+      for (const auto& r : *ctx.snapshot->rooms)
+        if (r.exam_id() == exam_id_ && ImGui::Selectable(r.name().c_str(), r.id() == room_id_)) room_id_ = r.id();
     ImGui::EndCombo();
   }
   ImGui::SameLine();
@@ -376,6 +389,11 @@ void UploadsPanel::DrawDetail(UiContext& ctx, const v1::UploadFile* f) {
   if (!f->abnormal_reason().empty()) TextColored(theme::kDanger, f->abnormal_reason());
   ImGui::ProgressBar(static_cast<float>(outlook.fraction), ImVec2(-1, 0),
                      (FormatBytes(f->committed()) + " / " + FormatBytes(f->size())).c_str());
+  if (f->has_last_progress_at())
+    TextUnformatted(std::string(Tr(str::kLastProgress)) + " " +
+                    FormatClock(TimeUtil::TimestampToMilliseconds(f->last_progress_at())) + "  ·  " +
+                    Tr(str::kRate) + " " + FormatRate(f->rate()) +
+                    (outlook.eta ? std::string("  ·  ") + Tr(str::kEta) + " " + FormatDuration(outlook.eta->count()) : ""));
   if (f->has_deadline())
     TextUnformatted(std::string(Tr(str::kDeadline)) + " " + FormatClock(TimeUtil::TimestampToMilliseconds(f->deadline())) +
                     (f->has_deadline_extension() ? "  (+" + FormatDuration(TimeUtil::DurationToMilliseconds(f->deadline_extension())) + ")" : ""));

@@ -47,6 +47,7 @@ class UploadsPanel : public Panel {
   bool RerecordPermitted(const UiContext& ctx) const;
 
   int64_t exam_id_ = 0;
+  int64_t room_id_ = 0;
   char search_[64] = "";
   bool include_complete_ = false;
   bool focus_search_ = false;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "backend_fixture.h"
+#include "exam/v1/review.grpc.pb.h"
 #include "exam/v1/upload.grpc.pb.h"
 #include "exam/v1/audit.grpc.pb.h"
 
@@ -254,6 +255,30 @@ TEST_F(UploadTest, QuietUploadIsInterruptedAndResumes) {
   auto f = GetFile(token, id);
   EXPECT_EQ(f.state(), v1::UPLOAD_STATE_UPLOADING);
   EXPECT_EQ(HistoryKinds(f), (std::vector<std::string>{"announced", "started", "interrupted", "resumed"}));
+}
+
+TEST_F(UploadTest, ReviewListsWhatIsMissing) {
+  auto laptop = JoinCandidate(0);
+  auto phone = JoinCandidate(0, v1::DEVICE_KIND_EVIDENCE_PHONE);
+  const std::string cam = RandomBytes(3000, 11), ev = RandomBytes(5000, 12);
+  v1::UploadStatus sc, se;
+  ASSERT_TRUE(Begin(laptop, "cam.mp4", cam, &sc).ok());
+  ASSERT_TRUE(Begin(phone, "ev.mp4", ev, &se, v1::TRACK_KIND_EVIDENCE).ok());
+  UploadRest(laptop, sc.file_id(), cam, 1000);
+  ASSERT_TRUE(Chunk(phone, se.file_id(), ev, 0, 2000, &se).ok());
+
+  auto review = v1::ReviewService::NewStub(Channel());
+  v1::ListTracksRequest req;
+  req.set_session_id(laptop.session_id);
+  v1::ListTracksResponse resp;
+  auto ctx = Ctx(Login("grader1"));
+  auto s = review->ListTracks(ctx.get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.missing_size(), 1);  // the camera is in, the evidence is not
+  EXPECT_EQ(resp.missing(0).kind(), v1::TRACK_KIND_EVIDENCE);
+  EXPECT_EQ(resp.missing(0).device(), v1::DEVICE_KIND_EVIDENCE_PHONE);
+  EXPECT_EQ(resp.missing(0).committed(), 2000);
+  EXPECT_EQ(resp.missing(0).size(), 5000);
 }
 
 TEST_F(UploadTest, AbnormalRecordingTakesNoChunks) {

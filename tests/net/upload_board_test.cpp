@@ -77,6 +77,14 @@ TEST(UploadBoard, SearchByDrawNumberNameOrDevice) {
   ASSERT_EQ(board.rows.size(), 1u);
   EXPECT_EQ(board.rows[0].file->id(), 2);
   EXPECT_EQ(board.counts.files, 2);  // counts ignore the search
+
+  files[0].set_room_id(1);
+  files[1].set_room_id(2);
+  UploadBoardQuery room;
+  room.room_id = 2;
+  board = BuildUploadBoard(files, kNow, room);
+  ASSERT_EQ(board.rows.size(), 1u);
+  EXPECT_EQ(board.rows[0].file->id(), 2);
 }
 
 TEST(UploadBoard, RunningSessionHasNoDeadlineYet) {
