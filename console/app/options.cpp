@@ -1,5 +1,7 @@
 #include "app/options.h"
 
+#include "ui/panel_registry.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -37,7 +39,7 @@ const char* Usage() {
          "  --candidates N        demo: number of candidates (default 48)\n"
          "  --seed N              demo: simulator seed (default 1)\n"
          "  --no-simulator        demo: start the backend without simulated candidates\n"
-         "  --workspace NAME      first workspace: overview or uploads (F1 / F2 switch)\n"
+         "  --workspace NAME      first workspace: overview, uploads, appeals, help (F1–F4)\n"
          "  --store FILE          local store (outbox of actions); default under\n"
          "                        $XDG_DATA_HOME/exam-console/, a temporary file for the demo\n"
          "  --help                show this text\n";
@@ -123,8 +125,8 @@ ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) 
       const char* v = nullptr;
       if (!value(&v)) return ParseResult::kError;
       o->workspace = v;
-      if (o->workspace != "overview" && o->workspace != "uploads") {
-        *error = "--workspace must be overview or uploads";
+      if (!ui::IsWorkspace(o->workspace)) {
+        *error = "--workspace must be overview, uploads, appeals or help";
         return ParseResult::kError;
       }
     } else if (arg == "--store") {

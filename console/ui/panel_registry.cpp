@@ -7,15 +7,43 @@
 #include "ui/event_log_panel.h"
 #include "ui/login_panel.h"
 #include "ui/overview_panel.h"
+#include "ui/appeals_panel.h"
+#include "ui/help_desk_panel.h"
 #include "ui/status_bar.h"
 #include "ui/uploads_panel.h"
 
 namespace exam::ui {
 
+namespace {
+
+struct Workspace {
+  const char* id;
+  Text title;
+  int key;  // GLFW key code
+  const char* key_name;
+};
+
+const Workspace kWorkspaces[] = {
+    {"overview", str::kOverview, GLFW_KEY_F1, "F1"},
+    {"uploads", str::kUploads, GLFW_KEY_F2, "F2"},
+    {"appeals", str::kAppealsWorkspace, GLFW_KEY_F3, "F3"},
+    {"help", str::kHelpDeskWorkspace, GLFW_KEY_F4, "F4"},
+};
+
+}  // namespace
+
+bool IsWorkspace(const std::string& id) {
+  for (const auto& w : kWorkspaces)
+    if (id == w.id) return true;
+  return false;
+}
+
 PanelRegistry::PanelRegistry(std::string username) {
   // Drawing order: background panels first, the login form last so it sits on top.
   panels_.push_back(std::make_unique<OverviewPanel>());
   panels_.push_back(std::make_unique<UploadsPanel>());
+  panels_.push_back(std::make_unique<AppealsPanel>());
+  panels_.push_back(std::make_unique<HelpDeskPanel>());
   panels_.push_back(std::make_unique<EventLogPanel>());
   panels_.push_back(std::make_unique<StatusBar>());
   panels_.push_back(std::make_unique<LoginPanel>(std::move(username)));
@@ -36,8 +64,8 @@ void PanelRegistry::DrawMainMenu(UiContext& ctx) {
   }
   if (ImGui::BeginMenu(Label(str::kMenuView, "menu_view").c_str())) {
     // Workspaces fill the work area one at a time.
-    if (ImGui::MenuItem(Tr(str::kOverview), "F1", ctx.workspace == "overview")) ctx.workspace = "overview";
-    if (ImGui::MenuItem(Tr(str::kUploads), "F2", ctx.workspace == "uploads")) ctx.workspace = "uploads";
+    for (const auto& w : kWorkspaces)
+      if (ImGui::MenuItem(Tr(w.title), w.key_name, ctx.workspace == w.id)) ctx.workspace = w.id;
     ImGui::Separator();
     for (const auto& p : panels_) {
       if (p->InViewMenu()) ImGui::MenuItem(Tr(p->title()), nullptr, p->open_ptr());
@@ -72,8 +100,8 @@ void PanelRegistry::Layout(UiContext& ctx, float menu_height) const {
 }
 
 void PanelRegistry::DrawFrame(UiContext& ctx) {
-  if (ImGui::IsKeyPressed(GLFW_KEY_F1, false)) ctx.workspace = "overview";
-  if (ImGui::IsKeyPressed(GLFW_KEY_F2, false)) ctx.workspace = "uploads";
+  for (const auto& w : kWorkspaces)
+    if (ImGui::IsKeyPressed(w.key, false)) ctx.workspace = w.id;
   DrawMainMenu(ctx);
   Layout(ctx, ImGui::GetFrameHeight());
   for (const auto& p : panels_) p->Draw(ctx);

@@ -8,6 +8,9 @@
 
 namespace exam::ui {
 
+// Whether `id` names a workspace: overview, uploads, appeals, help.
+bool IsWorkspace(const std::string& id);
+
 class PanelRegistry {
  public:
   // `username` prefills the login form.

@@ -6,6 +6,8 @@
 #include <string_view>
 
 #include "core/stage.h"
+#include "ui/strings_appeals.h"
+#include "ui/strings_help.h"
 
 // X(id, 中文, English)
 #define EXAM_UI_STRINGS(X)                                                              \
@@ -175,6 +177,8 @@ struct Text {
 namespace str {
 #define EXAM_UI_STRING_CONSTANT(id, zh, en) inline constexpr Text id{zh, en};
 EXAM_UI_STRINGS(EXAM_UI_STRING_CONSTANT)
+EXAM_UI_STRINGS_APPEALS(EXAM_UI_STRING_CONSTANT)
+EXAM_UI_STRINGS_HELP(EXAM_UI_STRING_CONSTANT)
 #undef EXAM_UI_STRING_CONSTANT
 }  // namespace str
 

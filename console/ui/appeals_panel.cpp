@@ -1,0 +1,19 @@
+#include "ui/appeals_panel.h"
+
+#include "ui/widgets.h"
+
+namespace exam::ui {
+
+void AppealsPanel::Place(const UiContext& ctx) {
+  ImGui::SetNextWindowPos(ctx.work_pos);
+  ImGui::SetNextWindowSize(ctx.work_size);
+}
+
+ImGuiWindowFlags AppealsPanel::Flags() const {
+  return ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+         ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoTitleBar;
+}
+
+void AppealsPanel::DrawContent(UiContext& ctx) { TextUnformatted(Tr(title())); }
+
+}  // namespace exam::ui
