@@ -1,0 +1,1 @@
+#include "net/appeal_feed.h"

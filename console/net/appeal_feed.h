@@ -1,0 +1,2 @@
+#pragma once
+// (to be written) appeal feed of the support desk.

@@ -1,0 +1,1 @@
+#include "net/help_feed.h"
