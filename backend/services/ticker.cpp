@@ -1,5 +1,6 @@
 #include "backend/services/session_ops.h"
 #include "backend/services/services.h"
+#include "backend/store/appeal_repository.h"
 #include "backend/store/upload_repository.h"
 
 namespace exam::backend {
@@ -48,6 +49,22 @@ void TickUploads(BackendContext& ctx) {
     });
     if (changed < kSessionsPerTransaction) break;
   }
+}
+
+// Appeals with under 5 minutes left escalate, and breached ones are announced, once each,
+// so every console can alert on them without polling the queue.
+void TickAppeals(BackendContext& ctx) {
+  namespace v1 = exam::v1;
+  ctx.Write([&](WriteScope& w) {
+    store::ExamRepository sessions(w.db());
+    const int64_t under = std::chrono::duration_cast<core::Duration>(core::minutes(5)).count();
+    for (const auto& e : store::AppealRepository(w.db()).TakeEscalations(w.now_ms(), under, 256)) {
+      auto row = sessions.GetSession(e.session_id);
+      if (!row) continue;
+      w.Emit(ctx.SessionEvent(*row, v1::EVENT_KIND_APPEAL_UPDATED, e.level == 2 ? "breached" : "escalated", w.now(),
+                              e.appeal_id));
+    }
+  });
 }
 
 }  // namespace
@@ -112,6 +129,7 @@ void TickSessions(BackendContext& ctx) {
     if (marked < kSessionsPerTransaction) break;
   }
   TickUploads(ctx);
+  TickAppeals(ctx);
 }
 
 }  // namespace exam::backend

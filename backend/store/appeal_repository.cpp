@@ -132,4 +132,20 @@ void AppealRepository::AddFaceCapture(int64_t session_id, int64_t time_ms, doubl
       .Run();
 }
 
+std::vector<AppealRepository::Escalation> AppealRepository::TakeEscalations(int64_t now_ms, int64_t escalate_under_ms,
+                                                                            int limit) {
+  std::vector<Escalation> out;
+  auto st = db_.Prepare(
+      "SELECT id, session_id, CASE WHEN deadline < ? THEN 2 ELSE 1 END FROM appeals WHERE state=1 AND "
+      "deadline - ? < ? AND escalation < CASE WHEN deadline < ? THEN 2 ELSE 1 END ORDER BY deadline LIMIT ?");
+  st.Bind(1, now_ms).Bind(2, now_ms).Bind(3, escalate_under_ms).Bind(4, now_ms).Bind(5, limit);
+  while (st.Step()) out.push_back({st.Int(0), st.Int(1), static_cast<int>(st.Int(2))});
+  for (const auto& e : out) {
+    auto up = db_.Prepare("UPDATE appeals SET escalation=? WHERE id=?");
+    up.Bind(1, e.level).Bind(2, e.appeal_id);
+    up.Run();
+  }
+  return out;
+}
+
 }  // namespace exam::store

@@ -38,6 +38,16 @@ class AppealRepository {
   // Records the decision and drops any lease.
   void Decide(int64_t appeal_id, bool approve, const std::string& by, int64_t now_ms, const std::string& reason);
 
+  // Open appeals that reached a new escalation level by `now_ms`: 1 when less than
+  // `escalate_under_ms` is left, 2 once the deadline passed. Marks them so each level is
+  // announced once. Returns (appeal id, session id, level).
+  struct Escalation {
+    int64_t appeal_id;
+    int64_t session_id;
+    int level;
+  };
+  std::vector<Escalation> TakeEscalations(int64_t now_ms, int64_t escalate_under_ms, int limit);
+
   void AddFaceCapture(int64_t session_id, int64_t time_ms, double similarity, bool passed, const std::string& image);
 
  private:

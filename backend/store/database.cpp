@@ -10,7 +10,7 @@ namespace {
 }
 
 // Versioned migrations: entry i brings the schema from version i to i+1. Append only.
-constexpr std::array<const char*, 2> kMigrations = {R"SQL(
+constexpr std::array<const char*, 3> kMigrations = {R"SQL(
 CREATE TABLE users(
   id INTEGER PRIMARY KEY,
   username TEXT NOT NULL UNIQUE,
@@ -194,6 +194,11 @@ CREATE TABLE upload_history(
   actor TEXT NOT NULL,
   detail TEXT NOT NULL);
 CREATE INDEX upload_history_file ON upload_history(file_id, id);
+)SQL",
+// 3: appeals announce once when they get close to their deadline and once when they pass it.
+R"SQL(
+ALTER TABLE appeals ADD COLUMN escalation INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX appeals_open_deadline ON appeals(state, deadline);
 )SQL"};
 
 }  // namespace

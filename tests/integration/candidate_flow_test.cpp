@@ -95,6 +95,40 @@ TEST_F(CandidateFlowTest, AppealFiledDuringTheExamHasThirtyMinutes) {
   EXPECT_LE(deadline, core::ToUnixMillis(after + core::minutes(30)));
 }
 
+TEST_F(CandidateFlowTest, AnAppealEscalatesUnderFiveMinutesAndIsAnnouncedWhenBreached) {
+  auto d = JoinCandidate(1);
+  Advance(d, v1::STAGE_DEVICE_CHECK);
+  ASSERT_TRUE(ReportStage(d, v1::STAGE_FACE_LOGIN).ok());
+  AdvanceTo(ExamStart(d) + core::seconds(1));
+  v1::FileAppealResponse resp;
+  const int64_t appeal = FileAppealNow(d, &resp);
+  const auto deadline = core::FromUnixMillis(TimeUtil::TimestampToMilliseconds(resp.deadline()));
+
+  // Reads the change feed from the start until `detail` shows up for this appeal.
+  const std::string admin = Login("admin");
+  auto seen = [&](const std::string& detail) {
+    auto stub = v1::EventService::NewStub(Channel());
+    auto ctx = Ctx(admin, std::chrono::seconds(10));
+    v1::SubscribeRequest req;
+    auto reader = stub->Subscribe(ctx.get(), req);
+    v1::EventEnvelope env;
+    int count = 0;
+    while (reader->Read(&env)) {
+      if (env.has_heartbeat()) break;  // caught up with the log
+      const auto& e = env.event();
+      if (e.kind() == v1::EVENT_KIND_APPEAL_UPDATED && e.ref_id() == appeal && e.detail() == detail) ++count;
+    }
+    ctx->TryCancel();
+    return count;
+  };
+  EXPECT_EQ(seen("escalated"), 0);
+  AdvanceTo(deadline - core::minutes(4));
+  ASSERT_TRUE(WaitFor([&] { return seen("escalated") == 1; }));
+  AdvanceTo(deadline + core::seconds(1));
+  ASSERT_TRUE(WaitFor([&] { return seen("breached") == 1; }));
+  EXPECT_EQ(seen("escalated"), 1);  // announced once, not on every tick
+}
+
 TEST_F(CandidateFlowTest, ASecondInterruptionEndsTheExamEarly) {
   auto d = JoinCandidate(2);
   Advance(d, v1::STAGE_READ_ATTACHMENTS);
