@@ -7,6 +7,7 @@
 #include <imgui_internal.h>  // ErrorCheckEndFrameRecover
 
 #include <cstdio>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -15,6 +16,10 @@
 #include "app/embedded_backend.h"
 #include "app/fonts.h"
 #include "net/backend_client.h"
+#include "net/notice_tracker.h"
+#ifdef EXAM_CONSOLE_HAS_AUDIO
+#include "media/chime.h"
+#endif
 #include "net/upload_monitor.h"
 #include "render/framebuffer_capture.h"
 #include "ui/panel_registry.h"
@@ -165,6 +170,20 @@ int RunConsole(const Options& opt) {
   monitor_options.on_change = [] { glfwPostEmptyEvent(); };
   net::UploadMonitor uploads(client, monitor_options);
   ctx.uploads = &uploads;
+  net::NoticeTracker notices;
+  ctx.notices = &notices;
+  std::function<void()> chime;
+#ifdef EXAM_CONSOLE_HAS_AUDIO
+  std::unique_ptr<media::Chime> chime_device;
+  if (opt.audio) {
+    std::string audio_error;
+    chime_device = media::Chime::Open(&audio_error);
+    if (chime_device) chime = [&] { chime_device->Play(); };
+    else std::fprintf(stderr, "exam-console: audio off: %s\n", audio_error.c_str());
+  }
+#else
+  if (opt.audio) std::fprintf(stderr, "exam-console: audio off: built without PortAudio\n");
+#endif
 
   ScreenshotPlan shot;
   shot.phase_started = glfwGetTime();
@@ -189,6 +208,12 @@ int RunConsole(const Options& opt) {
     ctx.status = client.Status();
     ctx.backend_now_ms = ctx.status.backend_now_unix_ms;
     ctx.large_font = fonts.large();
+    // New events since the last frame, for the notices (a local read of the client's history).
+    if (ctx.status.last_seq > notices.last_seq()) {
+      const auto missing = static_cast<size_t>(std::min<int64_t>(ctx.status.last_seq - notices.last_seq(), 500));
+      const bool initial = notices.last_seq() == 0;  // the backlog at sign-in is not news
+      if (notices.Ingest(client.RecentEvents(missing), ctx.snapshot.get()) > 0 && chime && !initial) chime();
+    }
     actions.Follow(ctx.status);
     ctx.outbox = actions.outbox();
     ctx.outbox_version = actions.version();

@@ -39,6 +39,7 @@ const char* Usage() {
          "  --candidates N        demo: number of candidates (default 48)\n"
          "  --seed N              demo: simulator seed (default 1)\n"
          "  --no-simulator        demo: start the backend without simulated candidates\n"
+         "  --audio               chime when a hand is raised or an in-exam appeal arrives\n"
          "  --workspace NAME      first workspace: overview, uploads, appeals, help (F1–F4)\n"
          "  --store FILE          local store (outbox of actions); default under\n"
          "                        $XDG_DATA_HOME/exam-console/, a temporary file for the demo\n"
@@ -121,6 +122,8 @@ ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) 
       o->seed = static_cast<uint64_t>(d);
     } else if (arg == "--no-simulator") {
       o->simulate = false;
+    } else if (arg == "--audio") {
+      o->audio = true;
     } else if (arg == "--workspace") {
       const char* v = nullptr;
       if (!value(&v)) return ParseResult::kError;

@@ -9,6 +9,7 @@
 #include "ui/overview_panel.h"
 #include "ui/appeals_panel.h"
 #include "ui/help_desk_panel.h"
+#include "ui/notice_overlay.h"
 #include "ui/status_bar.h"
 #include "ui/uploads_panel.h"
 
@@ -46,6 +47,7 @@ PanelRegistry::PanelRegistry(std::string username) {
   panels_.push_back(std::make_unique<HelpDeskPanel>());
   panels_.push_back(std::make_unique<EventLogPanel>());
   panels_.push_back(std::make_unique<StatusBar>());
+  panels_.push_back(std::make_unique<NoticeOverlay>());
   panels_.push_back(std::make_unique<LoginPanel>(std::move(username)));
 }
 

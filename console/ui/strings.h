@@ -130,6 +130,15 @@
   X(kAction, "操作", "Action")                                                          \
   X(kHistory, "记录", "History")                                                        \
   X(kLastProgress, "最近进度", "Last progress")                                          \
+  X(kNoticeHelp, "考生求助", "Help requested")                                           \
+  X(kNoticeAppealInExam, "考中人工审核申诉（30 分钟内处理）", "Appeal during the exam (30 min SLA)") \
+  X(kNoticeAppealEscalated, "申诉即将超时（不足 5 分钟）", "Appeal due in under 5 min")     \
+  X(kNoticeAppealBreached, "申诉已超时", "Appeal past its deadline")                     \
+  X(kOpen, "处理", "Open")                                                              \
+  X(kDismiss, "忽略", "Dismiss")                                                        \
+  X(kDismissAll, "全部忽略", "Dismiss all")                                             \
+  X(kMoreNotices, "还有 %d 条提醒", "%d more notices")                                   \
+  X(kAgo, "前", "ago")                                                                  \
   X(kUpRecording, "录制中", "Recording")                                                \
   X(kUpPending, "待上传", "Pending")                                                    \
   X(kUpUploading, "上传中", "Uploading")                                                \

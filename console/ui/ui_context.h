@@ -14,6 +14,7 @@ namespace exam::local {
 class Outbox;
 }
 namespace exam::net {
+class NoticeTracker;
 class UploadMonitor;
 }
 
@@ -32,6 +33,9 @@ struct UiContext {
   uint64_t outbox_version = 0;
   // Support's uploads feed (polled on its own thread); null when not running.
   net::UploadMonitor* uploads = nullptr;
+  // What must not be missed (raised hands, in-exam appeals, escalations), fed from the
+  // change feed by the app; drawn over every workspace.
+  net::NoticeTracker* notices = nullptr;
   // Which full-size workspace fills the work area: "overview", "uploads".
   std::string workspace = "overview";
   // Room picked in the overview (0: all), shared with other panels.

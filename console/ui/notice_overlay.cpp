@@ -1,0 +1,95 @@
+#include "ui/notice_overlay.h"
+
+#include <cstdio>
+
+#include "net/notice_tracker.h"
+#include "ui/theme.h"
+#include "ui/widgets.h"
+
+namespace exam::ui {
+
+namespace {
+
+constexpr int kCardsShown = 3;
+constexpr float kWidth = 460.0f;
+
+const Text& TitleOf(net::NoticeKind k) {
+  switch (k) {
+    case net::NoticeKind::kHelpRaised: return str::kNoticeHelp;
+    case net::NoticeKind::kAppealInExam: return str::kNoticeAppealInExam;
+    case net::NoticeKind::kAppealEscalated: return str::kNoticeAppealEscalated;
+    case net::NoticeKind::kAppealBreached: return str::kNoticeAppealBreached;
+  }
+  return str::kNoticeHelp;
+}
+
+ImU32 ColourOf(net::NoticeKind k) {
+  switch (k) {
+    case net::NoticeKind::kHelpRaised: return theme::kAccent;
+    case net::NoticeKind::kAppealInExam: return theme::kWarning;
+    default: return theme::kDanger;
+  }
+}
+
+}  // namespace
+
+bool NoticeOverlay::Visible(const UiContext& ctx) const { return ctx.notices != nullptr && !ctx.notices->active().empty(); }
+
+void NoticeOverlay::Place(const UiContext& ctx) {
+  ImGui::SetNextWindowPos(ImVec2(ctx.work_pos.x + ctx.work_size.x - 12.0f, ctx.work_pos.y + 44.0f), ImGuiCond_Always,
+                          ImVec2(1.0f, 0.0f));
+  ImGui::SetNextWindowSize(ImVec2(kWidth, 0.0f));
+  ImGui::SetNextWindowBgAlpha(0.96f);
+}
+
+ImGuiWindowFlags NoticeOverlay::Flags() const {
+  return ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove |
+         ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoFocusOnAppearing |
+         ImGuiWindowFlags_NoNav;
+}
+
+void NoticeOverlay::DrawContent(UiContext& ctx) {
+  auto& tracker = *ctx.notices;
+  int shown = 0;
+  int64_t dismiss = 0;
+  for (const auto& n : tracker.active()) {
+    if (shown++ == kCardsShown) break;
+    ImGui::PushID(static_cast<int>(n.id));
+    // One compact card: a colour bar, what and who on one line, the detail and the buttons
+    // on the next, so three cards cover little of the workspace under them.
+    const ImVec2 top = ImGui::GetCursorScreenPos();
+    ImGui::GetWindowDrawList()->AddRectFilled(top, ImVec2(top.x + 4.0f, top.y + 2.0f * ImGui::GetTextLineHeightWithSpacing()),
+                                              ColourOf(n.kind));
+    ImGui::Indent(10.0f);
+    TextColored(ColourOf(n.kind), Tr(TitleOf(n.kind)));
+    ImGui::SameLine();
+    char who[160];
+    const auto* room = ctx.snapshot ? ctx.snapshot->FindRoom(n.room_id) : nullptr;
+    const std::string ago =
+        ctx.backend_now_ms > n.time_unix_ms ? FormatDuration(ctx.backend_now_ms - n.time_unix_ms) : std::string("0:00");
+    std::snprintf(who, sizeof who, "#%d  %s  ·  %s %s", n.draw_number, room ? room->name().c_str() : "",
+                  ago.c_str(), Tr(str::kAgo));
+    TextUnformatted(who);
+    const float buttons = ImGui::CalcTextSize(Tr(str::kOpen)).x + ImGui::CalcTextSize(Tr(str::kDismiss)).x +
+                          4 * ImGui::GetStyle().FramePadding.x + ImGui::GetStyle().ItemSpacing.x;
+    TextColored(theme::kMuted, n.detail.substr(0, 60));
+    ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - buttons);
+    if (ImGui::SmallButton(Label(str::kOpen, "open").c_str()))
+      ctx.workspace = n.kind == net::NoticeKind::kHelpRaised ? "help" : "appeals";
+    ImGui::SameLine();
+    if (ImGui::SmallButton(Label(str::kDismiss, "dismiss").c_str())) dismiss = n.id;
+    ImGui::Unindent(10.0f);
+    ImGui::PopID();
+  }
+  if (dismiss != 0) tracker.Dismiss(dismiss);
+  const int more = static_cast<int>(tracker.active().size()) - kCardsShown;
+  if (more > 0) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, Tr(str::kMoreNotices), more);
+    TextColored(theme::kMuted, buf);
+    ImGui::SameLine();
+  }
+  if (tracker.active().size() > 1 && ImGui::SmallButton(Label(str::kDismissAll, "dismiss_all").c_str())) tracker.DismissAll();
+}
+
+}  // namespace exam::ui
