@@ -143,6 +143,51 @@ std::string PseudoRandomBytes(size_t n, uint64_t seed) {
   return out;
 }
 
+namespace {
+uint64_t RecordingWord(uint64_t seed, uint64_t k) {
+  uint64_t x = seed ^ (k * 0xD1B54A32D192ED03ull);
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+std::string HexOf(const unsigned char* md, unsigned int len) {
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    hex.push_back(kHex[md[i] >> 4]);
+    hex.push_back(kHex[md[i] & 0xF]);
+  }
+  return hex;
+}
+}  // namespace
+
+std::string RecordingBytes(uint64_t seed, int64_t offset, size_t n) {
+  std::string out(n, '\0');
+  if (offset < 0) return out;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t pos = static_cast<uint64_t>(offset) + i;
+    out[i] = static_cast<char>(RecordingWord(seed, pos / 8) >> (8 * (pos % 8)));
+  }
+  return out;
+}
+
+std::string RecordingSha256(uint64_t seed, int64_t size) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  constexpr int64_t kSlice = 64 * 1024;
+  for (int64_t off = 0; off < size; off += kSlice) {
+    const std::string part = RecordingBytes(seed, off, static_cast<size_t>(std::min(kSlice, size - off)));
+    EVP_DigestUpdate(ctx, part.data(), part.size());
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  return HexOf(md, len);
+}
+
 std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -15,6 +15,13 @@ std::string MakePhoto(PhotoKind kind, uint64_t seed);
 // n deterministic pseudo-random bytes.
 std::string PseudoRandomBytes(size_t n, uint64_t seed);
 
+// A synthetic recording of any size, readable at any offset without holding it whole:
+// bytes [offset, offset + n) of the recording `seed` (n is cut at nothing: the recording has
+// no end of its own, its size is the caller's).
+std::string RecordingBytes(uint64_t seed, int64_t offset, size_t n);
+// Lower-case hex sha256 of the first `size` bytes of the recording `seed`.
+std::string RecordingSha256(uint64_t seed, int64_t size);
+
 // Lower-case hex sha256.
 std::string Sha256Hex(std::string_view data);
 

@@ -7,9 +7,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <queue>
 #include <random>
@@ -179,8 +181,20 @@ struct Counters {
       interruptions{0}, ended_early{0}, completed{0}, forfeited{0}, rpc_errors{0}, uploads_pending{0},
       terminated{0}, identity_rejected{0}, no_shows{0}, gave_up{0}, failed{0}, refusals{0}, heartbeats{0},
       staff_messages{0}, help_messages_sent{0}, questions_reported{0}, uploads_completed{0},
-      uploads_unimplemented{0}, recalls_handled{0};
+      uploads_unimplemented{0}, recalls_handled{0}, second_cameras{0}, uploads_begun{0}, slow_uploads{0},
+      uploads_late{0}, uploads_paused{0}, uploads_resumed{0}, devices_offline{0}, devices_back{0}, uploads_stuck{0},
+      stuck_chunks_refused{0}, uploads_unstuck{0}, uploads_abnormal{0}, rerecords{0}, rerecords_completed{0},
+      uploads_expired{0}, uploads_refused{0};
 };
+
+// Upload pacing. A device sends one chunk about every kChunkSpacing of backend time (its
+// bandwidth decides the chunk's size): half the backend's two-minute quiet limit after which
+// a file counts as interrupted, and few enough calls that thousands of devices uploading at
+// once stay cheap (every chunk is a durable write on the backend). A stuck device retries
+// every kStuckRetry.
+constexpr double kChunkSpacingS = 60;
+constexpr double kStuckRetryS = 60;
+constexpr int64_t kMaxChunkBytes = 1024 * 1024;
 
 class Candidate;
 
@@ -273,11 +287,16 @@ struct CallResult {
 class Candidate {
  public:
   Candidate(Impl& sim, const CandidatePlan& plan)
-      : sim_(sim), plan_(plan), rng_(Mix(sim.opt.seed ^ Mix(0xA11CEull + static_cast<uint64_t>(plan.index)))) {
+      : sim_(sim),
+        plan_(plan),
+        rng_(Mix(sim.opt.seed ^ Mix(0xA11CEull + static_cast<uint64_t>(plan.index)))),
+        upload_rng_(Mix(sim.opt.seed ^ Mix(0xF11E5ull + static_cast<uint64_t>(plan.index)))) {
     laptop_.kind = v1::DEVICE_KIND_LAPTOP;
     laptop_.model = plan.laptop_model;
     phone_.kind = v1::DEVICE_KIND_EVIDENCE_PHONE;
     phone_.model = plan.phone_model;
+    second_.kind = v1::DEVICE_KIND_SECOND_CAMERA;
+    second_.model = plan.second_camera_model;
   }
 
   bool bootstrap = false;
@@ -309,7 +328,7 @@ class Candidate {
   RealTime Run() {
     if (phase_ == Phase::kDone || sim_.stopping.load()) return kNever;
     RealTime now = SteadyClock::now();
-    for (Device* d : {&laptop_, &phone_}) {
+    for (Device* d : Devices()) {
       if (Stopping() || phase_ == Phase::kDone) break;
       if (d->active && d->next_hb <= now) Heartbeat(*d);
     }
@@ -332,8 +351,7 @@ class Candidate {
     kStalled,     // will not report another stage; waits for the backend to end the session
     kAnswering,   // following the question timeline
     kAwaitEnd,    // last question's countdown over; waiting to see the session end
-    kUpload,      // pushing recordings
-    kRecallWait,  // a file left pending; the phone listens for a recall
+    kUpload,      // each device pushes its recordings at its own pace, or waits for staff
     kDone,
   };
 
@@ -346,6 +364,12 @@ class Candidate {
     int64_t after_message_id = 0;
     RealTime next_hb = kNever;
     RealTime last_hb = RealTime::min();
+    // Uploads after the end.
+    double bytes_per_s = 1;       // bandwidth, bytes per backend second
+    RealTime upload_due = kNever; // its next upload step
+    bool offline = false;         // by plan: silent (no heartbeats, no uploads) until upload_due
+    bool waiting = false;         // holds only files that wait for staff (heartbeats less often)
+    std::set<int64_t> acted;      // file messages (recall, rerecord) this device acted on
   };
 
   enum class StepKind { kShow, kComplete, kInterruptStart, kInterruptEnd, kEndCheck };
@@ -355,6 +379,7 @@ class Candidate {
     int question = 0;
   };
 
+  // One recording on one device; only that device pushes it.
   struct File {
     Device* device = nullptr;
     std::string name;
@@ -367,9 +392,28 @@ class Candidate {
     bool begun = false;
     bool needs_status = false;  // ask the backend how far it got before writing
     bool done = false;          // complete, or given up on
-    bool leave_pending = false;
-    bool parked = false;        // deliberately left incomplete
+    int refusals = 0;           // refused calls in a row
+    // What the plan does to it.
+    bool leave_pending = false;     // one chunk, then parked until a recall
+    bool parked = false;            // deliberately left incomplete
+    bool slow = false;              // its device cannot make the deadline
+    bool failed_recording = false;  // announced abnormal, never pushed
+    std::string failure;
+    bool awaiting_rerecord = false; // abnormal: waits for support to allow a re-record
+    bool rerecording = false;       // this file is a re-recording
+    RealTime not_before = RealTime::min();  // re-recording: ready then
+    std::vector<std::pair<int64_t, double>> pauses;  // (committed offset, backend seconds), in order
+    size_t next_pause = 0;
+    int64_t offline_at = -1;        // the device goes offline once this much is committed
+    int64_t stuck_at = -1;          // from this offset on every chunk fails, until a recall
+    bool stuck = false;
+    bool resuming = false;          // the next status ends a pause or an offline spell
+    int chunks_sent = 0;
+    // Waits for staff (a recall, a re-record) rather than for its own device.
+    bool Waiting() const { return !done && (parked || awaiting_rerecord || stuck); }
   };
+
+  std::array<Device*, 3> Devices() { return {&laptop_, &phone_, &second_}; }
 
   bool Stopping() const { return sim_.stopping.load(); }
   const ExamInfo& exam() const { return *exam_; }
@@ -388,7 +432,7 @@ class Candidate {
   }
   SteadyClock::duration HeartbeatInterval(const Device& d) const {
     double real_s = std::max(sim_.opt.heartbeat_backend_s / sim_.clock.scale(), sim_.opt.min_heartbeat_real_s);
-    if (phase_ == Phase::kRecallWait) real_s *= 3;
+    if (d.waiting) real_s *= 3;
     return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(real_s));
   }
   SteadyClock::duration RetryDelay() const {
@@ -399,8 +443,8 @@ class Candidate {
   RealTime NextWake() {
     if (phase_ == Phase::kDone) return kNever;
     RealTime next = std::min({action_due_, help_due_, help_reply_due_});
-    if (laptop_.active) next = std::min(next, laptop_.next_hb);
-    if (phone_.active) next = std::min(next, phone_.next_hb);
+    for (Device* d : Devices())
+      if (d->active) next = std::min(next, d->next_hb);
     if (next == kNever) {
       // Nothing left that could move this candidate.
       if (!finished_) Log("nothing left to wait for");
@@ -432,7 +476,8 @@ class Candidate {
   // --- calls -------------------------------------------------------------------------
 
   template <typename Req, typename Resp, typename Method>
-  CallResult Call(Device& dev, const char* what, Method method, const Req& req, Resp* resp, bool may_rejoin = true) {
+  CallResult Call(Device& dev, const char* what, Method method, const Req& req, Resp* resp, bool may_rejoin = true,
+                  bool expect_failure = false) {
     CallResult r;
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (Stopping()) {
@@ -482,6 +527,7 @@ class Candidate {
           r.rc = r.refusal != core::Refusal::kNone ? Rc::kRefused : Rc::kFatal;
           break;
       }
+      if (expect_failure) return r;  // the plan made it fail: not an error
       if (r.rc == Rc::kRefused) {
         sim_.counters.refusals.fetch_add(1);
         if (sim_.opt.log) Log(std::string(what) + " refused: " + r.status.error_message());
@@ -512,7 +558,7 @@ class Candidate {
     Log("gives up: " + why);
     sim_.counters.failed.fetch_add(1);
     phase_ = Phase::kDone;
-    laptop_.active = phone_.active = false;
+    for (Device* d : Devices()) d->active = false;
     action_due_ = help_due_ = help_reply_due_ = kNever;
     MarkFinished();
   }
@@ -566,6 +612,11 @@ class Candidate {
     if (resp.has_session()) UpdateSession(resp.session());
     for (const auto& m : resp.messages()) {
       if (handled_messages_.insert(m.id()).second) HandleMessage(m, dev);
+      // Every device sees the session's messages; each acts on the files it holds.
+      if ((m.kind() == "recall" || m.kind() == "rerecord") && dev.acted.insert(m.id()).second) {
+        if (m.kind() == "recall") Recall(m.ref_id(), dev);
+        else Rerecord(m.ref_id(), dev);
+      }
     }
     if (phase_ == Phase::kAppealWait && !ended_) {
       if (session_.appeal_pending()) appeal_seen_pending_ = true;
@@ -591,8 +642,6 @@ class Candidate {
           help_reply_due_ = After(static_cast<double>(std::uniform_int_distribution<int>(15, 60)(rng_)), false,
                                   std::chrono::milliseconds(50));
       }
-    } else if (kind == "recall") {
-      Recall(m.ref_id());
     }
   }
 
@@ -619,11 +668,6 @@ class Candidate {
         break;
       case Phase::kAnswering: TimelineStep(); break;
       case Phase::kUpload: UploadStep(); break;
-      case Phase::kRecallWait:
-        Log("upload resume deadline passed without a recall");
-        phase_ = Phase::kDone;
-        phone_.active = false;
-        break;
       case Phase::kStalled:
       case Phase::kAwaitEnd:
       case Phase::kDone:
@@ -707,6 +751,29 @@ class Candidate {
 
   v1::Stage CurrentStage() const { return session_.stage(); }
 
+  bool EvidenceDevicesJoined() const { return phone_.joined && (second_.joined || !plan_.has_second_camera); }
+
+  // Signs in the evidence phone and, where the candidate has one, the second camera with it
+  // (二机位 is set up together with the evidence binding). False when a sign-in failed; it is
+  // retried later.
+  bool JoinEvidenceDevices() {
+    for (Device* d : {&phone_, &second_}) {
+      if (d->joined || (d == &second_ && !plan_.has_second_camera)) continue;
+      if (!Join(*d)) {
+        Failed(last_join_, d == &phone_ ? "Join (phone)" : "Join (second camera)");
+        return false;
+      }
+      if (d == &second_) {
+        sim_.counters.second_cameras.fetch_add(1);
+        Log("second camera joined on " + second_.model);
+      }
+      d->active = true;
+      d->next_hb = SteadyClock::now() + HeartbeatInterval(*d);
+      if (ended_) return true;
+    }
+    return true;
+  }
+
   void ScheduleNextStage() {
     const auto next = static_cast<v1::Stage>(core::NextStage(static_cast<core::Stage>(CurrentStage())));
     const int64_t d = [&]() -> int64_t {
@@ -731,15 +798,10 @@ class Candidate {
   void NextStage() {
     const v1::Stage cur = CurrentStage();
     const auto next = static_cast<v1::Stage>(core::NextStage(static_cast<core::Stage>(cur)));
-    if (cur >= v1::STAGE_EVIDENCE_BINDING && cur != v1::STAGE_ENDED && !phone_.joined) {
-      // Signed in again mid-exam (e.g. the simulator restarted): the phone rejoins first.
-      if (!Join(phone_)) {
-        Failed(last_join_, "Join (phone)");
-        return;
-      }
-      phone_.active = true;
-      phone_.next_hb = SteadyClock::now() + HeartbeatInterval(phone_);
-      if (ended_) return;
+    if (cur >= v1::STAGE_EVIDENCE_BINDING && cur != v1::STAGE_ENDED && !EvidenceDevicesJoined()) {
+      // Signed in again mid-exam (e.g. the simulator restarted): the phone (and the second
+      // camera) rejoin first.
+      if (!JoinEvidenceDevices() || ended_) return;
     }
     if (cur == v1::STAGE_ANSWERING) {  // found already answering: follow the countdown from here
       StartAnswering(/*resumed=*/true);
@@ -755,14 +817,8 @@ class Candidate {
       phase_ = Phase::kStalled;
       return;
     }
-    if (next == v1::STAGE_EVIDENCE_BINDING && !phone_.joined) {
-      if (!Join(phone_)) {
-        Failed(last_join_, "Join (phone)");
-        return;
-      }
-      phone_.active = true;
-      phone_.next_hb = SteadyClock::now() + HeartbeatInterval(phone_);
-      if (ended_) return;
+    if (next == v1::STAGE_EVIDENCE_BINDING && !EvidenceDevicesJoined()) {
+      if (!JoinEvidenceDevices() || ended_) return;
       action_due_ = After(static_cast<double>(plan_.room_scan_s));
       return;
     }
@@ -1163,201 +1219,467 @@ class Candidate {
     deferred_.clear();
     interrupted_ = false;
     PrepareUploads();
-    if (!files_.empty()) {
-      phase_ = Phase::kUpload;
-      action_due_ = After(static_cast<double>(std::uniform_int_distribution<int>(5, 40)(rng_)), false,
-                          std::chrono::milliseconds(10));
-    } else {
-      Finish();
-    }
-  }
-
-  void PrepareUploads() {
-    files_.clear();
-    if (!reached_answering_) return;  // nothing was recorded
-    std::uniform_real_distribution<double> spread(0.5, 1.5);
-    auto add = [&](Device* dev, const char* suffix, v1::TrackKind kind, bool pending) {
-      File f;
-      f.device = dev;
-      f.name = plan_.registration_no + "-" + suffix + ".mp4";
-      f.kind = kind;
-      f.size = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(sim_.opt.upload_file_bytes) * spread(rng_)));
-      f.content_seed = rng_();
-      f.leave_pending = pending;
-      files_.push_back(f);
-    };
-    add(&laptop_, "camera", v1::TRACK_KIND_CAMERA, false);
-    add(&laptop_, "screen", v1::TRACK_KIND_SCREEN, false);
-    if (phone_.joined) add(&phone_, "evidence", v1::TRACK_KIND_EVIDENCE, plan_.phone_upload_left_pending);
-  }
-
-  // Handles a failed Begin/Commit: a refusal gives the file up, anything else retries later.
-  // True when the caller must stop here.
-  bool StopOnUploadFailure(File* f, const CallResult& r, const char* what) {
-    if (r.rc == Rc::kOk) return false;
-    if (r.rc == Rc::kRefused || r.rc == Rc::kFatal) {
-      Log(std::string(what) + " refused: " + r.status.error_message());
-      f->done = true;
-      action_due_ = SteadyClock::now();
-      return true;
-    }
-    Failed(r, what);
-    return true;
-  }
-
-  // Takes the backend's word on how far a file got; true when it is already complete.
-  bool TakeStatus(File* f, const v1::UploadStatus& st) {
-    f->committed = st.committed();
-    if (!st.complete()) return false;
-    f->done = true;
-    sim_.counters.uploads_completed.fetch_add(1);
-    action_due_ = SteadyClock::now();
-    return true;
-  }
-
-  void UploadStep() {
-    File* f = nullptr;
-    for (File& x : files_)
-      if (!x.done && !x.parked) {
-        f = &x;
-        break;
-      }
-    if (!f) {
+    if (files_.empty()) {
       Finish();
       return;
     }
-    const std::string data = PseudoRandomBytes(static_cast<size_t>(f->size), f->content_seed);
-    if (f->sha256.empty()) f->sha256 = Sha256Hex(data);
-    auto unimplemented = [&](const char* what) {
-      sim_.counters.uploads_unimplemented.fetch_add(1);
-      Log(std::string(what) + " is not implemented by the backend; upload skipped");
-      for (File& x : files_) x.done = true;  // the backend cannot take any of them
-      Finish();
+    phase_ = Phase::kUpload;
+    const Duration resume = exam_ ? exam().upload_resume_deadline : core::hours(2);
+    upload_deadline_ = ended_at_ + resume;
+    wait_until_ = AtBackend(upload_deadline_, std::chrono::milliseconds(10));
+    for (Device* d : Devices()) {
+      const bool holds = std::any_of(files_.begin(), files_.end(), [d](const File& f) { return f.device == d; });
+      if (holds)
+        d->upload_due = After(static_cast<double>(std::uniform_int_distribution<int>(5, 40)(upload_rng_)) / Speedup(),
+                              false, std::chrono::milliseconds(10));
+    }
+    ScheduleUploads();
+  }
+
+  double Speedup() const { return std::max(1e-3, sim_.opt.upload_speedup); }
+
+  // A recording of `size_factor` times the nominal size for `dev`.
+  File NewFile(Device* dev, std::string name, v1::TrackKind kind, double size_factor) {
+    File f;
+    f.device = dev;
+    f.name = std::move(name);
+    f.kind = kind;
+    f.size = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(sim_.opt.upload_file_bytes) * size_factor));
+    f.content_seed = upload_rng_();
+    f.sha256 = RecordingSha256(f.content_seed, f.size);
+    return f;
+  }
+
+  // The recordings each device holds, with what the plan does to them. Sizes and contents
+  // come from a generator of the candidate's own, so a restarted simulator announces the
+  // same files.
+  void PrepareUploads() {
+    files_.clear();
+    if (!reached_answering_) return;  // nothing was recorded
+    const double nominal = static_cast<double>(std::max<int64_t>(1, sim_.opt.upload_file_bytes));
+    auto bandwidth = [&](int64_t file_s) { return nominal * Speedup() / static_cast<double>(std::max<int64_t>(1, file_s)); };
+    laptop_.bytes_per_s = bandwidth(plan_.laptop_upload_s);
+    phone_.bytes_per_s = bandwidth(plan_.phone_upload_s);
+    second_.bytes_per_s = bandwidth(plan_.second_camera_upload_s);
+    std::uniform_real_distribution<double> spread(0.5, 1.5);
+    const UploadPlan& up = plan_.upload;
+    auto add = [&](Device* dev, const char* suffix, v1::TrackKind kind, Track track) {
+      double factor = spread(upload_rng_);
+      const bool planned = up.kind != UploadCase::kNormal && up.track == track;
+      // A slow device's file is at least the nominal size, so that its projected finish
+      // really falls after the deadline.
+      if (planned && up.kind == UploadCase::kSlow) factor = 1.0 + (factor - 0.5) * 0.15;
+      File f = NewFile(dev, plan_.registration_no + "-" + suffix + ".mp4", kind, factor);
+      if (planned) {
+        auto at = [&](double fraction) {
+          return std::clamp<int64_t>(static_cast<int64_t>(static_cast<double>(f.size) * fraction), 1,
+                                     std::max<int64_t>(1, f.size - 1));
+        };
+        switch (up.kind) {
+          case UploadCase::kNormal: break;
+          case UploadCase::kLeftPending: f.leave_pending = true; break;
+          case UploadCase::kSlow: f.slow = true; break;
+          case UploadCase::kPauses:
+            for (size_t k = 0; k < up.pauses_s.size(); ++k)
+              f.pauses.emplace_back(at(std::min(0.9, up.at_fraction + 0.3 * static_cast<double>(k))),
+                                    static_cast<double>(up.pauses_s[k]) / Speedup());
+            break;
+          case UploadCase::kPhoneOffline: f.offline_at = at(up.at_fraction); break;
+          case UploadCase::kStuck: f.stuck_at = at(up.at_fraction); break;
+          case UploadCase::kAbnormal:
+            f.failed_recording = true;
+            f.failure = up.failure;
+            break;
+        }
+      }
+      files_.push_back(std::move(f));
     };
-    Device& dev = *f->device;
+    add(&laptop_, "camera", v1::TRACK_KIND_CAMERA, Track::kCamera);
+    add(&laptop_, "screen", v1::TRACK_KIND_SCREEN, Track::kScreen);
+    if (phone_.joined) add(&phone_, "evidence", v1::TRACK_KIND_EVIDENCE, Track::kEvidence);
+    if (second_.joined) add(&second_, "second-camera", v1::TRACK_KIND_SECOND_CAMERA, Track::kSecondCamera);
+  }
+
+  // Decides, after anything changed, which devices still push, which only wait for staff
+  // and which are done, and when the candidate runs next.
+  void ScheduleUploads() {
+    if (phase_ != Phase::kUpload) return;
+    bool own_work = false, waits = false;
+    RealTime next = kNever;
+    for (Device* d : Devices()) {
+      // A device pushes one file at a time: a stuck one keeps being tried, and holds up the
+      // files behind it, until staff help.
+      const File* next_file = NextFile(*d);
+      const bool stuck = next_file && next_file->stuck;
+      const bool pushes = next_file != nullptr;
+      own_work = own_work || (pushes && !stuck);
+      bool waiting = stuck;
+      for (const File& f : files_) waiting = waiting || (f.device == d && f.Waiting());
+      waits = waits || waiting;
+      if (pushes) {
+        d->waiting = false;
+        d->active = !d->offline;
+        if (d->upload_due == kNever) d->upload_due = SteadyClock::now();  // nothing scheduled it: now
+        next = std::min(next, d->upload_due);
+      } else if (waiting) {
+        d->waiting = true;  // stays online for a recall or a re-record
+        d->active = true;
+        d->upload_due = kNever;
+      } else {
+        d->waiting = false;
+        d->active = false;
+        d->upload_due = kNever;
+      }
+      if (d->active && d->next_hb == kNever) d->next_hb = SteadyClock::now() + HeartbeatInterval(*d);
+    }
+    if (!own_work && !waits) {
+      Finish();
+      return;
+    }
+    if (!own_work) MarkFinished();  // what is left waits for staff
+    if (waits) next = std::min(next, wait_until_);
+    action_due_ = next;
+  }
+
+  void UploadStep() {
+    const RealTime now = SteadyClock::now();
+    if (wait_until_ <= now) ExpireWaiting();
+    for (Device* d : Devices()) {
+      if (Stopping() || phase_ != Phase::kUpload) return;
+      if (d->upload_due <= now) DeviceUploadStep(*d);
+    }
+    ScheduleUploads();
+  }
+
+  // The resume deadline passed: what still waits for staff is given up. Transfers in
+  // progress (a slow device) go on; the backend decides whether it still takes them.
+  void ExpireWaiting() {
+    wait_until_ = kNever;
+    for (File& f : files_) {
+      if (!f.Waiting()) continue;
+      Log("resume deadline passed: gives up on " + f.name);
+      f.done = true;
+      sim_.counters.uploads_expired.fetch_add(1);
+    }
+  }
+
+  File* NextFile(Device& d) {
+    for (File& f : files_)
+      if (f.device == &d && !f.done && !f.parked && !f.awaiting_rerecord) return &f;
+    return nullptr;
+  }
+
+  void UploadUnimplemented(const char* what) {
+    sim_.counters.uploads_unimplemented.fetch_add(1);
+    Log(std::string(what) + " is not implemented by the backend; upload skipped");
+    for (File& x : files_) x.done = true;  // the backend cannot take any of them
+    Finish();
+  }
+
+  // A failed upload call: a refusal is retried a few times (after asking where the file
+  // stands), an error that cannot go away gives the file up, anything else retries later.
+  void UploadFailed(Device& d, File* f, const CallResult& r, const char* what) {
+    if (r.rc == Rc::kStopped) return;
+    f->needs_status = f->begun;
+    if (r.rc == Rc::kRetry) {
+      if (errors_ > 25) {
+        Abandon(std::string(what) + " keeps failing");
+        return;
+      }
+      d.upload_due = SteadyClock::now() + RetryDelay();
+      return;
+    }
+    if (r.rc == Rc::kFatal || ++f->refusals > 10) {
+      Log(std::string("gives up on ") + f->name + ": " + what + " refused: " + r.status.error_message());
+      f->done = true;
+      sim_.counters.uploads_refused.fetch_add(1);
+      d.upload_due = SteadyClock::now();
+      return;
+    }
+    d.upload_due = SteadyClock::now() + RetryDelay();
+  }
+
+  // Takes the backend's word on how far a file got; true when nothing more is to be sent.
+  bool TakeStatus(Device& d, File* f, const v1::UploadStatus& st) {
+    f->committed = st.committed();
+    if (st.complete() || st.state() == v1::UPLOAD_STATE_COMPLETE) {
+      Completed(d, f);
+      return true;
+    }
+    if (st.state() == v1::UPLOAD_STATE_ABNORMAL) {  // support marked it: wait for their word
+      if (!f->awaiting_rerecord) Log(f->name + " is abnormal; waits to re-record");
+      f->awaiting_rerecord = true;
+      d.upload_due = SteadyClock::now();
+      return true;
+    }
+    return false;
+  }
+
+  void Completed(Device& d, File* f) {
+    f->done = true;
+    auto& c = sim_.counters;
+    c.uploads_completed.fetch_add(1);
+    if (f->rerecording) c.rerecords_completed.fetch_add(1);
+    if (BackendNow() > upload_deadline_) c.uploads_late.fetch_add(1);
+    Log("uploaded " + f->name);
+    d.upload_due = After(2 / Speedup(), false);  // opens the next file
+  }
+
+  // Bytes of the next chunk: about kChunkSpacingS worth at the device's bandwidth.
+  int64_t ChunkBytes(const Device& d, const File& f) const {
+    const int64_t cap = std::clamp<int64_t>(sim_.opt.upload_chunk_bytes, 1, kMaxChunkBytes);
+    const auto n = static_cast<int64_t>(std::llround(d.bytes_per_s * kChunkSpacingS));
+    return std::min(std::clamp<int64_t>(n, 1, cap), f.size - f.committed);
+  }
+
+  // One step of one device: announce, learn where to resume, push one chunk, or commit.
+  void DeviceUploadStep(Device& d) {
+    d.upload_due = kNever;
+    if (d.offline) {  // back from an offline spell: online first, then resume
+      d.offline = false;
+      d.active = true;
+      sim_.counters.devices_back.fetch_add(1);
+      Log(d.model + " is back online");
+      for (File& f : files_)
+        if (f.device == &d && !f.done && f.begun) f.needs_status = f.resuming = true;
+      Heartbeat(d);
+      if (Stopping() || phase_ != Phase::kUpload) return;
+    }
+    File* f = NextFile(d);
+    if (!f) return;
+    const RealTime now = SteadyClock::now();
+    if (f->not_before > now) {  // still re-recording
+      d.upload_due = f->not_before;
+      return;
+    }
+    auto& c = sim_.counters;
     if (!f->begun) {
       v1::BeginUploadRequest req;
       req.set_name(f->name);
       req.set_kind(f->kind);
       req.set_size(f->size);
       req.set_sha256(f->sha256);
+      if (f->failed_recording) {
+        req.set_recording_failed(true);
+        req.set_failure(f->failure);
+      }
       v1::UploadStatus st;
-      CallResult r = Call(dev, "BeginUpload", &v1::CandidateService::Stub::BeginUpload, req, &st);
-      if (r.rc == Rc::kUnimplemented) return unimplemented("BeginUpload");
-      if (StopOnUploadFailure(f, r, "BeginUpload")) return;
+      CallResult r = Call(d, "BeginUpload", &v1::CandidateService::Stub::BeginUpload, req, &st);
+      if (r.rc == Rc::kUnimplemented) return UploadUnimplemented("BeginUpload");
+      if (r.rc != Rc::kOk) return UploadFailed(d, f, r, "BeginUpload");
       f->begun = true;
+      f->refusals = 0;
       f->file_id = st.file_id();
-      if (TakeStatus(f, st)) return;
+      c.uploads_begun.fetch_add(1);
+      if (f->failed_recording) {
+        c.uploads_abnormal.fetch_add(1);
+        Log("recording " + f->name + " failed (" + f->failure + "): announced abnormal");
+        f->awaiting_rerecord = true;
+        d.upload_due = now;
+        return;
+      }
+      if (f->slow) {
+        c.slow_uploads.fetch_add(1);
+        Log(f->name + " goes out at " + std::to_string(d.bytes_per_s) + " B/s: too slow for the deadline");
+      }
+      if (TakeStatus(d, f, st)) return;
+      f->needs_status = false;
     } else if (f->needs_status) {
       v1::GetUploadStatusRequest req;
       req.set_file_id(f->file_id);
       v1::UploadStatus st;
-      CallResult r = Call(dev, "GetUploadStatus", &v1::CandidateService::Stub::GetUploadStatus, req, &st);
-      if (r.rc == Rc::kUnimplemented) return unimplemented("GetUploadStatus");
-      if (r.rc != Rc::kOk) {
-        Failed(r, "GetUploadStatus");
-        return;
-      }
+      CallResult r = Call(d, "GetUploadStatus", &v1::CandidateService::Stub::GetUploadStatus, req, &st);
+      if (r.rc == Rc::kUnimplemented) return UploadUnimplemented("GetUploadStatus");
+      if (r.rc != Rc::kOk) return UploadFailed(d, f, r, "GetUploadStatus");
       f->needs_status = false;
-      if (TakeStatus(f, st)) return;
-    }
-    const int64_t chunk = std::max(1, sim_.opt.upload_chunk_bytes);
-    int sent = 0;
-    while (f->committed < f->size && !Stopping()) {
-      if (f->leave_pending && sent >= 1) {
-        f->parked = true;
-        sim_.counters.uploads_pending.fetch_add(1);
-        Log("leaves " + f->name + " pending at " + std::to_string(f->committed) + "/" + std::to_string(f->size));
-        action_due_ = SteadyClock::now();
-        return;
+      if (f->resuming) {
+        f->resuming = false;
+        c.uploads_resumed.fetch_add(1);
+        Log("resumes " + f->name + " at " + std::to_string(st.committed()) + "/" + std::to_string(f->size));
       }
-      const int64_t n = std::min(chunk, f->size - f->committed);
-      v1::UploadChunkRequest req;
-      req.set_file_id(f->file_id);
-      req.set_offset(f->committed);
-      req.set_data(data.substr(static_cast<size_t>(f->committed), static_cast<size_t>(n)));
-      req.set_checksum(Sha256Hex(req.data()));
+      if (TakeStatus(d, f, st)) return;
+    }
+    if (f->committed >= f->size) return Commit(d, f);
+
+    // What the plan does at this offset.
+    if (f->leave_pending && f->chunks_sent >= 1) {
+      f->parked = true;
+      c.uploads_pending.fetch_add(1);
+      Log("leaves " + f->name + " pending at " + std::to_string(f->committed) + "/" + std::to_string(f->size));
+      d.upload_due = now;
+      return;
+    }
+    if (f->next_pause < f->pauses.size() && f->committed >= f->pauses[f->next_pause].first) {
+      const double pause_s = f->pauses[f->next_pause++].second;
+      c.uploads_paused.fetch_add(1);
+      f->needs_status = f->resuming = true;
+      Log("pauses " + f->name + " at " + std::to_string(f->committed) + " for " +
+          std::to_string(static_cast<int64_t>(pause_s)) + " s");
+      d.upload_due = After(pause_s, false);
+      return;
+    }
+    if (f->offline_at >= 0 && f->committed >= f->offline_at) {
+      f->offline_at = -1;
+      d.offline = true;
+      d.active = false;
+      c.devices_offline.fetch_add(1);
+      Log(d.model + " goes offline with " + f->name + " at " + std::to_string(f->committed) + "/" +
+          std::to_string(f->size));
+      d.upload_due = After(static_cast<double>(plan_.upload.offline_s) / Speedup(), false);
+      return;
+    }
+    if (f->stuck_at >= 0 && f->committed >= f->stuck_at && !f->stuck) {
+      f->stuck = true;
+      c.uploads_stuck.fetch_add(1);
+      Log(f->name + " is stuck at " + std::to_string(f->committed) + ": every chunk fails its checksum");
+    }
+
+    const int64_t n = ChunkBytes(d, *f);
+    v1::UploadChunkRequest req;
+    req.set_file_id(f->file_id);
+    req.set_offset(f->committed);
+    req.set_data(RecordingBytes(f->content_seed, f->committed, static_cast<size_t>(n)));
+    req.set_checksum(Sha256Hex(req.data()));
+    if (f->stuck) {
+      // The device reads its copy of the recording differently every time (flaky storage):
+      // the bytes sent are not the bytes checksummed, and the backend refuses the chunk.
+      (*req.mutable_data())[0] = static_cast<char>(req.data()[0] ^ 0x5A);
       v1::UploadStatus st;
-      CallResult r = Call(dev, "UploadChunk", &v1::CandidateService::Stub::UploadChunk, req, &st);
-      if (r.rc == Rc::kUnimplemented) return unimplemented("UploadChunk");
-      if (r.rc != Rc::kOk) {
-        f->needs_status = true;  // learn where to resume from
-        if (r.rc == Rc::kRefused && ++upload_refusals_ > 10) {
-          Log("upload of " + f->name + " keeps being refused: " + r.status.error_message());
-          f->done = true;
-          action_due_ = SteadyClock::now();
-          return;
-        }
-        Failed(r, "UploadChunk");
-        return;
-      }
-      ++sent;
-      const int64_t before = f->committed;
-      f->committed = st.committed() > 0 ? st.committed() : before + n;
-      if (f->committed <= before) {  // no progress: ask where it stands next time
-        f->needs_status = true;
-        action_due_ = SteadyClock::now() + RetryDelay();
-        ++errors_;
-        return;
-      }
+      CallResult r = Call(d, "UploadChunk", &v1::CandidateService::Stub::UploadChunk, req, &st, true,
+                          /*expect_failure=*/true);
+      if (r.rc == Rc::kStopped) return;
+      if (r.rc == Rc::kUnimplemented) return UploadUnimplemented("UploadChunk");
+      if (r.rc == Rc::kOk) f->needs_status = true;  // taken after all: the commit will tell
+      else c.stuck_chunks_refused.fetch_add(1);
+      d.upload_due = After(kStuckRetryS / Speedup(), false);
+      return;
     }
-    if (Stopping()) return;
+    v1::UploadStatus st;
+    CallResult r = Call(d, "UploadChunk", &v1::CandidateService::Stub::UploadChunk, req, &st);
+    if (r.rc == Rc::kUnimplemented) return UploadUnimplemented("UploadChunk");
+    if (r.rc != Rc::kOk) return UploadFailed(d, f, r, "UploadChunk");
+    ++f->chunks_sent;
+    f->refusals = 0;
+    const int64_t before = f->committed;
+    if (st.state() == v1::UPLOAD_STATE_COMPLETE || st.complete()) return (void)TakeStatus(d, f, st);
+    f->committed = st.committed() > 0 ? st.committed() : before + n;
+    if (f->committed <= before) {  // no progress: ask where it stands next time
+      f->needs_status = true;
+      ++errors_;
+      d.upload_due = SteadyClock::now() + RetryDelay();
+      return;
+    }
+    if (f->committed >= f->size) return Commit(d, f);
+    d.upload_due = After(static_cast<double>(n) / d.bytes_per_s, false);
+  }
+
+  void Commit(Device& d, File* f) {
     v1::CommitUploadRequest req;
     req.set_file_id(f->file_id);
     v1::UploadStatus st;
-    CallResult r = Call(dev, "CommitUpload", &v1::CandidateService::Stub::CommitUpload, req, &st);
-    if (r.rc == Rc::kUnimplemented) return unimplemented("CommitUpload");
-    if (StopOnUploadFailure(f, r, "CommitUpload")) return;
-    f->done = true;
-    sim_.counters.uploads_completed.fetch_add(1);
-    action_due_ = SteadyClock::now();
-  }
-
-  void Recall(int64_t file_id) {
-    for (File& f : files_) {
-      if (!f.parked || (file_id != 0 && f.file_id != file_id)) continue;
-      Log("recall: resuming " + f.name);
-      f.parked = false;
-      f.leave_pending = false;
-      f.needs_status = true;
-      sim_.counters.uploads_pending.fetch_sub(1);
-      sim_.counters.recalls_handled.fetch_add(1);
-      phase_ = Phase::kUpload;
-      action_due_ = SteadyClock::now();
+    CallResult r = Call(d, "CommitUpload", &v1::CandidateService::Stub::CommitUpload, req, &st);
+    if (r.rc == Rc::kUnimplemented) return UploadUnimplemented("CommitUpload");
+    if (r.rc == Rc::kOk && (st.complete() || st.state() == v1::UPLOAD_STATE_COMPLETE)) return Completed(d, f);
+    if (r.rc == Rc::kOk || r.status.error_code() == grpc::StatusCode::DATA_LOSS) {
+      // Not complete after all (the backend reset a file whose sha256 did not match): resume
+      // from where it says.
+      f->needs_status = true;
+      if (++f->refusals > 3) return UploadFailed(d, f, CallResult{Rc::kFatal, core::Refusal::kNone, r.status}, "CommitUpload");
+      d.upload_due = SteadyClock::now() + RetryDelay();
       return;
     }
-    for (File& f : files_)  // a recall before the file was parked: upload it whole
-      if (!f.done && f.leave_pending && (file_id == 0 || f.file_id == file_id || f.file_id == 0)) f.leave_pending = false;
+    UploadFailed(d, f, r, "CommitUpload");
   }
 
-  // The candidate has nothing more to do of its own accord.
-  void Finish() {
-    laptop_.active = false;
-    const bool parked = std::any_of(files_.begin(), files_.end(), [](const File& f) { return f.parked && !f.done; });
-    if (parked && phone_.joined && !Stopping()) {
-      phase_ = Phase::kRecallWait;
-      phone_.active = true;
-      phone_.next_hb = std::min(phone_.next_hb, SteadyClock::now() + HeartbeatInterval(phone_));
-      action_due_ = AtBackend(ended_at_ + exam().upload_resume_deadline, std::chrono::milliseconds(10));
-    } else {
-      phase_ = Phase::kDone;
-      phone_.active = false;
-      action_due_ = kNever;
+  // A recall for a file this device holds: a parked file resumes, a stuck one restarts (the
+  // candidate restarts the app, and the recording reads cleanly again), a paused one stops
+  // pausing. Either way the device asks where the file stands and goes on from there.
+  void Recall(int64_t file_id, Device& dev) {
+    if (phase_ != Phase::kUpload) return;
+    auto& c = sim_.counters;
+    for (File& f : files_) {
+      if (f.device != &dev || f.done || f.awaiting_rerecord) continue;
+      if (file_id != 0 && f.file_id != file_id) {
+        // A recall before the file was announced: it will be uploaded whole.
+        if (f.file_id == 0 && f.leave_pending) f.leave_pending = false;
+        continue;
+      }
+      const RealTime now = SteadyClock::now();
+      if (f.parked) {
+        Log("recall: resuming " + f.name);
+        f.parked = false;
+        f.leave_pending = false;
+        c.uploads_pending.fetch_sub(1);
+      } else if (f.stuck) {
+        Log("recall: restarts the upload of " + f.name);
+        f.stuck = false;
+        f.stuck_at = -1;
+        c.uploads_unstuck.fetch_add(1);
+      } else if (f.resuming && !dev.offline && dev.upload_due > now && NextFile(dev) == &f) {
+        Log("recall: ends the pause of " + f.name);
+      } else {
+        f.leave_pending = false;
+        continue;  // already on its way
+      }
+      c.recalls_handled.fetch_add(1);
+      f.needs_status = f.begun;
+      dev.upload_due = now;
+      action_due_ = std::min(action_due_, now);
+      return;
     }
-    help_due_ = help_reply_due_ = kNever;
+  }
+
+  // Support allowed re-recording a file this device holds (one whose recording failed, or
+  // one support marked abnormal): the candidate records it again (plan_.upload.rerecord_s),
+  // and the device announces and uploads the new file as "<name>-rerecord.mp4". The old file
+  // is never pushed again.
+  void Rerecord(int64_t file_id, Device& dev) {
+    if (phase_ != Phase::kUpload) return;
+    for (File& f : files_) {
+      if (f.device != &dev || f.done) continue;
+      if (file_id != 0 ? f.file_id != file_id : !f.awaiting_rerecord) continue;
+      if (f.parked) sim_.counters.uploads_pending.fetch_sub(1);
+      f.awaiting_rerecord = f.parked = f.stuck = false;
+      f.done = true;
+      std::string stem = f.name;
+      if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".mp4") == 0) stem.resize(stem.size() - 4);
+      std::uniform_real_distribution<double> spread(0.5, 1.5);
+      File n = NewFile(&dev, stem + "-rerecord.mp4", f.kind, spread(upload_rng_));
+      n.rerecording = true;
+      const double takes = static_cast<double>(std::max<int64_t>(plan_.upload.rerecord_s, 60)) / Speedup();
+      n.not_before = After(takes, false);
+      Log("re-records " + f.name + " as " + n.name);
+      sim_.counters.rerecords.fetch_add(1);
+      files_.push_back(std::move(n));  // a deque: `f` stays valid
+      dev.upload_due = std::min(dev.upload_due, SteadyClock::now());
+      action_due_ = std::min(action_due_, dev.upload_due);
+      return;
+    }
+  }
+
+  // The candidate has nothing more to do.
+  void Finish() {
+    for (Device* d : Devices()) {
+      d->active = false;
+      d->waiting = false;
+      d->upload_due = kNever;
+    }
+    phase_ = Phase::kDone;
+    action_due_ = help_due_ = help_reply_due_ = kNever;
     MarkFinished();
   }
 
   Impl& sim_;
   const CandidatePlan& plan_;
   std::mt19937_64 rng_;
+  std::mt19937_64 upload_rng_;  // recordings only: the same files whatever happened before
   std::shared_ptr<const ExamInfo> exam_;
   v1::Exam join_exam_;
   CallResult last_join_;
 
   Phase phase_ = Phase::kArrive;
   bool finished_ = false;
-  Device laptop_, phone_;
+  Device laptop_, phone_, second_;
   v1::Session session_;
   double compress_ = 1.0;
 
@@ -1368,7 +1690,6 @@ class Candidate {
   int errors_ = 0;
   int fatal_errors_ = 0;
   int stage_refusals_ = 0;
-  int upload_refusals_ = 0;
   uint64_t key_counter_ = 0;
   std::string stage_key_, face_key_, appeal_key_, step_key_, help_key_;
 
@@ -1394,7 +1715,9 @@ class Candidate {
 
   bool ended_ = false;
   TimePoint ended_at_;
-  std::vector<File> files_;
+  TimePoint upload_deadline_;     // the exam's resume deadline for this session's files
+  RealTime wait_until_ = kNever;  // files waiting for staff are given up then
+  std::deque<File> files_;
 };
 
 }  // namespace
@@ -1574,6 +1897,22 @@ SimulatorStats CandidateSimulator::Stats() const {
   s.uploads_completed = c.uploads_completed;
   s.uploads_unimplemented = c.uploads_unimplemented;
   s.recalls_handled = c.recalls_handled;
+  s.second_cameras = c.second_cameras;
+  s.uploads_begun = c.uploads_begun;
+  s.slow_uploads = c.slow_uploads;
+  s.uploads_late = c.uploads_late;
+  s.uploads_paused = c.uploads_paused;
+  s.uploads_resumed = c.uploads_resumed;
+  s.devices_offline = c.devices_offline;
+  s.devices_back = c.devices_back;
+  s.uploads_stuck = c.uploads_stuck;
+  s.stuck_chunks_refused = c.stuck_chunks_refused;
+  s.uploads_unstuck = c.uploads_unstuck;
+  s.uploads_abnormal = c.uploads_abnormal;
+  s.rerecords = c.rerecords;
+  s.rerecords_completed = c.rerecords_completed;
+  s.uploads_expired = c.uploads_expired;
+  s.uploads_refused = c.uploads_refused;
   return s;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Candidate simulator: drives N candidates through a real exam over the public
-// exam.v1.CandidateService, each with a laptop and an evidence phone. It is a genuine gRPC
-// client of the backend, so it serves as the demo's population and as a load generator.
+// exam.v1.CandidateService, each with a laptop and an evidence phone (some with a second
+// camera), and after the end uploads every device's recordings the way they go in a real
+// exam (see UploadCase). It is a genuine gRPC client of the backend, so it serves as the
+// demo's population and as a load generator.
 //
 // What each candidate does is decided up front by MakePlans (pure, deterministic for a
 // seed); when it happens follows the backend's clock, which may run `time_scale` times

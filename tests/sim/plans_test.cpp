@@ -62,10 +62,14 @@ TEST(MakePlans, MixContainsEveryBehaviour) {
       if (p.interruptions.size() == 2) mix["interrupted twice"]++;
       if (p.interruptions.size() == 1 && p.interruptions[0].length_s > 120) mix["resumed too late"]++;
       if (p.phone_upload_left_pending) mix["upload pending"]++;
+      mix[std::string("upload ") + UploadCaseName(p.upload.kind)]++;
+      if (p.has_second_camera) mix["second camera"]++;
       mix[std::string("=> ") + std::string(core::OutcomeNameEn(p.expected_outcome))]++;
     }
     for (const char* k : {"on time", "late", "no show", "stalls", "appeal", "face retry", "face cancel", "help before",
-                          "help during", "interrupted once", "interrupted twice", "resumed too late", "upload pending"})
+                          "help during", "interrupted once", "interrupted twice", "resumed too late", "upload pending",
+                          "upload slow", "upload pauses", "upload phone offline", "upload stuck", "upload abnormal",
+                          "second camera"})
       EXPECT_GT(mix[k], 0) << "seed " << seed << " has no '" << k << "'";
     // Most candidates complete; most pass the face check first time.
     EXPECT_GT(mix["=> " + std::string(core::OutcomeNameEn(core::Outcome::kCompleted))], 130) << "seed " << seed;
@@ -94,7 +98,107 @@ TEST(MakePlans, ExpectedOutcomeFollowsBehaviour) {
       EXPECT_GT(i.at_fraction, 0.0);
       EXPECT_LT(i.at_fraction, 0.75);
     }
+    // Upload cases and second cameras go to candidates who record without anyone's help.
+    if (p.upload.kind != UploadCase::kNormal || p.has_second_camera) {
+      EXPECT_EQ(p.attendance, Attendance::kOnTime);
+      EXPECT_FALSE(p.files_appeal);
+    }
+    EXPECT_FALSE(p.second_camera_model.empty());
+    EXPECT_EQ(p.phone_upload_left_pending, p.upload.kind == UploadCase::kLeftPending);
   }
+}
+
+std::map<UploadCase, int> UploadCases(const std::vector<CandidatePlan>& plans, int* second_cameras) {
+  std::map<UploadCase, int> out;
+  *second_cameras = 0;
+  for (const auto& p : plans) {
+    out[p.upload.kind]++;
+    *second_cameras += p.has_second_camera;
+  }
+  return out;
+}
+
+constexpr UploadCase kSpecialCases[] = {UploadCase::kLeftPending, UploadCase::kSlow,  UploadCase::kPauses,
+                                        UploadCase::kPhoneOffline, UploadCase::kStuck, UploadCase::kAbnormal};
+
+// The demo always shows every upload case: any population of 30 or more holds each.
+TEST(MakePlans, EveryUploadCaseFromThirtyCandidates) {
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    for (int n : {30, 31, 44, 48, 60, 97}) {
+      int cameras = 0;
+      auto cases = UploadCases(MakePlans(Regs(n), seed), &cameras);
+      for (UploadCase c : kSpecialCases)
+        EXPECT_GE(cases[c], UploadCaseQuota(c)) << "seed " << seed << ", " << n << " candidates: no '" << UploadCaseName(c) << "'";
+      EXPECT_GE(cameras, kSecondCamerasPerBlock) << "seed " << seed << ", " << n << " candidates";
+    }
+  }
+}
+
+// Small fractions: each case a few per cent, most candidates upload normally.
+TEST(MakePlans, UploadMixProportions) {
+  for (uint64_t seed : {1, 7, 99}) {
+    const auto plans = MakePlans(Regs(3000), seed);
+    int cameras = 0;
+    auto cases = UploadCases(plans, &cameras);
+    const double n = static_cast<double>(plans.size());
+    for (UploadCase c : kSpecialCases) {
+      const double want = UploadCaseQuota(c) / static_cast<double>(kUploadBlock);
+      EXPECT_NEAR(cases[c] / n, want, 0.002) << UploadCaseName(c);
+      EXPECT_LE(cases[c] / n, 0.07) << UploadCaseName(c);
+    }
+    EXPECT_NEAR(cameras / n, kSecondCamerasPerBlock / static_cast<double>(kUploadBlock), 0.002);
+    EXPECT_GT(cases[UploadCase::kNormal] / n, 0.7);
+  }
+}
+
+// Durations against the exam's rules (2 h resume deadline, confirmation 30-60 min after the
+// end, the backend's 2 min quiet limit, the console's 10 min "stuck" threshold).
+TEST(MakePlans, UploadTimingsFitTheRules) {
+  int rerecord_tracks[3] = {0, 0, 0};
+  for (const auto& p : MakePlans(Regs(2000), 5)) {
+    SCOPED_TRACE(p.Describe());
+    EXPECT_GE(p.laptop_upload_s, 60);
+    EXPECT_LE(2 * p.laptop_upload_s, 30 * 60);  // two files on the laptop
+    EXPECT_LE(p.second_camera_upload_s, 30 * 60);
+    const UploadPlan& u = p.upload;
+    switch (u.kind) {
+      case UploadCase::kSlow:
+        EXPECT_EQ(u.track, Track::kEvidence);
+        EXPECT_GT(p.phone_upload_s, 2 * 3600 + 5 * 60);  // a nominal file alone takes past the deadline
+        EXPECT_LT(p.phone_upload_s, 3 * 3600);
+        break;
+      case UploadCase::kPauses:
+        ASSERT_FALSE(u.pauses_s.empty());
+        EXPECT_LE(u.pauses_s.size(), 2u);
+        for (int64_t s : u.pauses_s) {
+          EXPECT_GT(s, 2 * 60);  // long enough for the backend to call it interrupted
+          EXPECT_LT(s, 10 * 60);  // short enough not to look stuck
+        }
+        break;
+      case UploadCase::kPhoneOffline:
+        EXPECT_EQ(u.track, Track::kEvidence);
+        EXPECT_GE(u.offline_s, 35 * 60);
+        EXPECT_LE(u.offline_s, 45 * 60);
+        break;
+      case UploadCase::kAbnormal:
+        EXPECT_FALSE(u.failure.empty());
+        EXPECT_GT(u.rerecord_s, 0);
+        rerecord_tracks[static_cast<int>(u.track)]++;
+        break;
+      case UploadCase::kLeftPending: EXPECT_EQ(u.track, Track::kEvidence); break;
+      default:
+        EXPECT_LE(p.phone_upload_s, 30 * 60);
+        break;
+    }
+    if (u.kind != UploadCase::kNormal) {
+      EXPECT_GT(u.at_fraction, 0.0);
+      EXPECT_LT(u.at_fraction, 0.6);
+      EXPECT_NE(u.track, Track::kSecondCamera);
+    }
+  }
+  // Mostly the phone's recording fails (storage full), sometimes the laptop's.
+  EXPECT_GT(rerecord_tracks[static_cast<int>(Track::kEvidence)], rerecord_tracks[static_cast<int>(Track::kCamera)]);
+  EXPECT_GT(rerecord_tracks[static_cast<int>(Track::kCamera)] + rerecord_tracks[static_cast<int>(Track::kScreen)], 0);
 }
 
 TEST(Blobs, PhotosArePngs) {
@@ -113,6 +217,20 @@ TEST(Blobs, Sha256) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(PseudoRandomBytes(1000, 3), PseudoRandomBytes(1000, 3));
   EXPECT_EQ(PseudoRandomBytes(13, 3).size(), 13u);
+}
+
+// Recordings are read a chunk at a time at any offset; the pieces make the whole, whose
+// sha256 is computed without holding it.
+TEST(Blobs, RecordingsReadAtAnyOffset) {
+  const int64_t size = 200 * 1024 + 13;
+  const std::string whole = RecordingBytes(42, 0, static_cast<size_t>(size));
+  std::string pieces;
+  for (int64_t off = 0; off < size; off += 777)
+    pieces += RecordingBytes(42, off, static_cast<size_t>(std::min<int64_t>(777, size - off)));
+  EXPECT_EQ(pieces, whole);
+  EXPECT_EQ(RecordingSha256(42, size), Sha256Hex(whole));
+  EXPECT_EQ(RecordingSha256(42, 0), Sha256Hex(""));
+  EXPECT_NE(RecordingBytes(43, 0, 64), RecordingBytes(42, 0, 64));
 }
 
 }  // namespace

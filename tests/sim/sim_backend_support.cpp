@@ -27,8 +27,10 @@ std::unique_ptr<grpc::ClientContext> StaffContext(const std::string& token) {
 
 // --- DemoBackend ---------------------------------------------------------------------------
 
-DemoBackend::DemoBackend(int candidates, double time_scale, core::Duration start_in) {
+DemoBackend::DemoBackend(int candidates, double time_scale, core::Duration start_in, std::chrono::milliseconds tick) {
   options_.db_path = (dir_.path() / "exam.db").string();
+  options_.media_dir = (dir_.path() / "media").string();
+  if (tick.count() > 0) options_.tick_interval = tick;
   options_.listen = "127.0.0.1:0";
   options_.seed_demo = true;
   options_.demo_candidates = candidates;
@@ -94,6 +96,7 @@ sim::SimulatorOptions DemoBackend::SimulatorFor(uint64_t seed, int worker_thread
   o.seed = seed;
   o.time_scale = options_.time_scale;
   o.worker_threads = worker_threads;
+  o.upload_speedup = 30;
   // One write per line: workers log at the same time.
   if (std::getenv("SIM_TEST_VERBOSE")) o.log = [](const std::string& s) { std::cerr << (s + "\n"); };
   return o;
@@ -125,6 +128,36 @@ std::vector<v1::HelpRequest> DemoBackend::HelpRequests() {
       v1::HelpService::NewStub(channel_)->ListHelpRequests(StaffContext(admin_token()).get(), req, &resp);
   EXPECT_TRUE(status.ok()) << "ListHelpRequests: " << status.error_message();
   return {resp.requests().begin(), resp.requests().end()};
+}
+
+std::vector<v1::UploadFile> DemoBackend::Uploads(bool incomplete_only) {
+  v1::ListUploadsRequest req;
+  req.set_exam_id(demo().exam_id);
+  req.set_incomplete_only(incomplete_only);
+  v1::ListUploadsResponse resp;
+  const auto status = v1::UploadService::NewStub(channel_)->ListUploads(StaffContext(admin_token()).get(), req, &resp);
+  EXPECT_TRUE(status.ok()) << "ListUploads: " << status.error_message();
+  return {resp.files().begin(), resp.files().end()};
+}
+
+v1::UploadFile DemoBackend::Upload(int64_t file_id) {
+  v1::GetUploadRequest req;
+  req.set_file_id(file_id);
+  v1::UploadFile resp;
+  const auto status = v1::UploadService::NewStub(channel_)->GetUpload(StaffContext(admin_token()).get(), req, &resp);
+  EXPECT_TRUE(status.ok()) << "GetUpload " << file_id << ": " << status.error_message();
+  return resp;
+}
+
+v1::Exam DemoBackend::Exam() {
+  v1::ListExamsResponse resp;
+  const auto status =
+      v1::ExamService::NewStub(channel_)->ListExams(StaffContext(admin_token()).get(), v1::ListExamsRequest(), &resp);
+  EXPECT_TRUE(status.ok()) << "ListExams: " << status.error_message();
+  for (const auto& e : resp.exams())
+    if (e.id() == demo().exam_id) return e;
+  ADD_FAILURE() << "exam " << demo().exam_id << " not listed";
+  return {};
 }
 
 // --- StaffDesk -----------------------------------------------------------------------------
@@ -229,6 +262,88 @@ void StaffDesk::Round() {
     if (live_->ProctorAction(StaffContext(token_).get(), req, &resp).ok()) {
       terminated_sessions_.insert(id);
       ++terminated_;
+    }
+  }
+}
+
+}  // namespace exam::testing
+
+namespace exam::testing {
+
+// --- UploadDesk ----------------------------------------------------------------------------
+
+UploadDesk::UploadDesk(DemoBackend& backend, UploadPolicy policy)
+    : uploads_(v1::UploadService::NewStub(backend.channel())),
+      token_(backend.admin_token()),
+      exam_id_(backend.demo().exam_id),
+      policy_(std::move(policy)),
+      thread_([this] { Loop(); }) {}
+
+UploadDesk::~UploadDesk() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+std::string UploadDesk::last_error() const {
+  std::lock_guard lk(mu_);
+  return last_error_;
+}
+
+void UploadDesk::Loop() {
+  std::unique_lock lk(mu_);
+  while (!stop_) {
+    lk.unlock();
+    Round();
+    lk.lock();
+    cv_.wait_for(lk, 30ms, [this] { return stop_; });
+  }
+}
+
+void UploadDesk::Round() {
+  v1::ListUploadsRequest lr;
+  lr.set_exam_id(exam_id_);
+  lr.set_incomplete_only(true);
+  v1::ListUploadsResponse files;
+  if (!uploads_->ListUploads(StaffContext(token_).get(), lr, &files).ok()) return;
+  auto failed = [this](const char* what, const v1::UploadFile& f, const grpc::Status& st) {
+    std::lock_guard lk(mu_);
+    last_error_ = std::string(what) + " " + f.name() + ": " + st.error_message();
+  };
+  for (const auto& f : files.files()) {
+    if (f.state() == v1::UPLOAD_STATE_INTERRUPTED && policy_.recall_when_interrupted.count(f.name()) &&
+        !recalled_.count(f.id())) {
+      v1::UploadActionRequest req;
+      req.set_idempotency_key("recall-" + std::to_string(f.id()));
+      req.set_file_id(f.id());
+      req.set_note("电话联系考生，请重新打开客户端继续上传 (called the candidate: reopen the app and resume)");
+      v1::UploadFile out;
+      const auto st = uploads_->RequestRecall(StaffContext(token_).get(), req, &out);
+      if (st.ok()) {
+        recalled_.insert(f.id());
+        ++recalls_;
+      } else {
+        failed("RequestRecall", f, st);
+      }
+    }
+    if (f.state() == v1::UPLOAD_STATE_ABNORMAL && policy_.rerecord_when_abnormal.count(f.name()) &&
+        !rerecorded_.count(f.id())) {
+      v1::UploadActionRequest req;
+      req.set_idempotency_key("rerecord-" + std::to_string(f.id()));
+      req.set_file_id(f.id());
+      req.set_note("录制失败，允许重新录制 (recording failed on the device; re-record allowed)");
+      req.set_allow_rerecord(true);
+      v1::UploadFile out;
+      const auto st = uploads_->MarkAbnormal(StaffContext(token_).get(), req, &out);
+      if (st.ok()) {
+        rerecorded_.insert(f.id());
+        ++rerecords_allowed_;
+      } else {
+        failed("MarkAbnormal", f, st);
+      }
     }
   }
 }

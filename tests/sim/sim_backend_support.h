@@ -24,6 +24,7 @@
 #include "exam/v1/exam.grpc.pb.h"
 #include "exam/v1/help.grpc.pb.h"
 #include "exam/v1/live.grpc.pb.h"
+#include "exam/v1/upload.grpc.pb.h"
 
 namespace exam::testing {
 
@@ -38,7 +39,9 @@ std::unique_ptr<grpc::ClientContext> StaffContext(const std::string& token);
 // The seeded demo exam on a real ExamServer.
 class DemoBackend {
  public:
-  DemoBackend(int candidates, double time_scale, core::Duration start_in = core::minutes(16));
+  // `tick`: how often the backend applies its time-driven rules (0: the server's default).
+  DemoBackend(int candidates, double time_scale, core::Duration start_in = core::minutes(16),
+              std::chrono::milliseconds tick = std::chrono::milliseconds(0));
   ~DemoBackend();
 
   // Starts the server on a fresh database.
@@ -52,17 +55,24 @@ class DemoBackend {
 
   backend::ExamServer& server() { return *server_; }
   const backend::DemoInfo& demo() const { return server_->demo(); }
+  // Where the server keeps uploaded recordings.
+  const std::string& media_dir() const { return options_.media_dir; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   // The administrator's token for the running server (signed in on first use).
   const std::string& admin_token();
 
-  // Simulator options for the demo exam at this backend's time scale.
+  // Simulator options for the demo exam at this backend's time scale. Uploads run 30 times
+  // faster than planned (upload_speedup), so that tests not about uploads finish sooner; a
+  // test about them sets it back to 1.
   sim::SimulatorOptions SimulatorFor(uint64_t seed, int worker_threads = 3) const;
 
   // As the administrator; an empty list (and a test failure) when the call fails.
   std::vector<exam::v1::Session> Sessions();
   std::vector<exam::v1::Appeal> Appeals();
   std::vector<exam::v1::HelpRequest> HelpRequests();
+  std::vector<exam::v1::UploadFile> Uploads(bool incomplete_only = false);
+  exam::v1::UploadFile Upload(int64_t file_id);  // with its history
+  exam::v1::Exam Exam();
 
  private:
   ::testing::AssertionResult Open();
@@ -113,6 +123,44 @@ class StaffDesk {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::thread thread_;
+};
+
+// What support staff do about uploads.
+struct UploadPolicy {
+  std::set<std::string> recall_when_interrupted;  // file names recalled once the backend calls them interrupted
+  std::set<std::string> rerecord_when_abnormal;   // file names support lets the candidate re-record
+};
+
+// Support staff watching the uploads list on their own thread, as the administrator: files
+// named in the policy are recalled once interrupted (once each), abnormal ones are marked for
+// re-recording (once each). Stops at destruction.
+class UploadDesk {
+ public:
+  UploadDesk(DemoBackend& backend, UploadPolicy policy);
+  ~UploadDesk();
+  UploadDesk(const UploadDesk&) = delete;
+  UploadDesk& operator=(const UploadDesk&) = delete;
+
+  int recalls() const { return recalls_; }
+  int rerecords_allowed() const { return rerecords_allowed_; }
+  // The last refused action, for failure messages.
+  std::string last_error() const;
+
+ private:
+  void Loop();
+  void Round();
+
+  std::unique_ptr<exam::v1::UploadService::Stub> uploads_;
+  std::string token_;
+  int64_t exam_id_;
+  UploadPolicy policy_;
+  std::set<int64_t> recalled_, rerecorded_;
+  std::atomic<int> recalls_{0}, rerecords_allowed_{0};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::string last_error_;
   std::thread thread_;
 };
 
