@@ -46,6 +46,7 @@ DemoInfo SeedOrLoadDemo(BackendContext& ctx, const ServerOptions& options) {
       v1::Exam exam;
       exam.set_title("2026 年研究生复试 · 综合面试 (Graduate admission interview)");
       exam.set_kind(v1::EXAM_KIND_INTERVIEW);
+      exam.mutable_rules()->set_rerecord_allowed(options.demo_rerecord_allowed);
       *exam.mutable_start_time() = TimeUtil::MillisecondsToTimestamp(w.now_ms() + options.demo_start_in.count());
       const std::array<const char*, 3> titles = {"自我介绍 Self-introduction", "专业问题 Subject question",
                                                  "英语问答 English Q&A"};

@@ -22,6 +22,8 @@ struct ServerOptions {
   bool seed_demo = true;
   int demo_candidates = 48;
   int demo_rooms = 0;  // 0: one room per 40 candidates
+  // The demo exam lets support allow a re-record of an abnormal recording.
+  bool demo_rerecord_allowed = true;
   // Demo exam starts this long (backend time) after seeding.
   core::Duration demo_start_in = core::minutes(20);
   // Backend seconds per real second.

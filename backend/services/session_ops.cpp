@@ -12,11 +12,12 @@ ExamPlanCache& PlanCache() {
 
 const store::ExamRecord& ExamPlanCache::Get(store::Database& db, int64_t exam_id) {
   std::lock_guard lock(mu_);
-  auto it = cache_.find(exam_id);
+  const auto key = std::make_pair(db.instance_id(), exam_id);
+  auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   auto rec = store::ExamRepository(db).GetExam(exam_id);
   if (!rec) Refuse(grpc::StatusCode::NOT_FOUND, "no such exam");
-  return cache_.emplace(exam_id, std::move(*rec)).first->second;
+  return cache_.emplace(key, std::move(*rec)).first->second;
 }
 
 void EmitUploadChange(BackendContext& ctx, WriteScope& w, int64_t session_id, int64_t file_id,

@@ -10,13 +10,14 @@
 namespace exam::backend {
 
 // Exams do not change once created; plans are cached to keep hot paths off the exam table.
+// Keyed by the store as well: a process may run several backends (tests), each with exam 1.
 class ExamPlanCache {
  public:
   const store::ExamRecord& Get(store::Database& db, int64_t exam_id);
 
  private:
   std::mutex mu_;
-  std::map<int64_t, store::ExamRecord> cache_;
+  std::map<std::pair<uint64_t, int64_t>, store::ExamRecord> cache_;
 };
 
 ExamPlanCache& PlanCache();

@@ -1,6 +1,7 @@
 #include "backend/store/database.h"
 
 #include <array>
+#include <atomic>
 
 namespace exam::store {
 namespace {
@@ -254,7 +255,10 @@ std::string Statement::Blob(int c) const {
 }
 bool Statement::IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
 
-Database::Database(const std::string& path) {
+Database::Database(const std::string& path) : instance_id_([] {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}()) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string msg = "cannot open database " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");

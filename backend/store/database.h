@@ -69,12 +69,16 @@ class Database {
   std::string IntegrityCheck();
 
   std::recursive_mutex& mutex() { return mutex_; }
+  // Unique per Database object in this process, so process-wide caches keyed by it never
+  // mix up two stores (tests start several servers in one process, each with exam 1).
+  uint64_t instance_id() const { return instance_id_; }
   sqlite3* raw() { return db_; }
 
  private:
   void Migrate();
   sqlite3* db_ = nullptr;
   std::recursive_mutex mutex_;
+  uint64_t instance_id_;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK unless Commit() was called. Holds the lock.

@@ -422,18 +422,36 @@ TEST_F(UploadSupportTest, DeadlineCountsFromTheEndAndExtendsWithAReason) {
   EXPECT_EQ(TimeUtil::DurationToMilliseconds(f.deadline_extension()), core::Duration(core::minutes(30)).count());
 }
 
-TEST_F(UploadSupportTest, MarkAbnormalStopsTheUploadAndRerecordNeedsTheExamsPermission) {
+TEST_F(UploadSupportTest, MarkAbnormalStopsTheUploadAndAllowsARerecord) {
   v1::UploadFile f;
-  // The demo exam does not permit re-recording.
-  EXPECT_EQ(MarkAbnormal("a-1", "camera froze", true, &f).error_code(), StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(MarkAbnormal("a-2", "", false, &f).error_code(), StatusCode::INVALID_ARGUMENT);
   ASSERT_TRUE(MarkAbnormal("a-3", "camera froze at 10:42", false, &f).ok());
   EXPECT_EQ(f.state(), v1::UPLOAD_STATE_ABNORMAL);
   EXPECT_EQ(f.abnormal_reason(), "camera froze at 10:42");
+  EXPECT_FALSE(f.rerecord_allowed());
   v1::UploadStatus st;
   EXPECT_EQ(Chunk(device_, file_id_, content_, 10'000, 10'000, &st).error_code(), StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(MarkAbnormal("a-4", "again", false, &f).error_code(), StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(Recall("r-1", &f).error_code(), StatusCode::FAILED_PRECONDITION);
+  // Later, support allows a re-record: the device is told which file.
+  ASSERT_TRUE(MarkAbnormal("a-5", "candidate may record again", true, &f).ok());
+  EXPECT_TRUE(f.rerecord_allowed());
+  EXPECT_EQ(f.abnormal_reason(), "camera froze at 10:42");  // the first reason stays
+  int rerecords = 0;
+  for (const auto& m : DeviceMessages()) rerecords += m.kind() == "rerecord" && m.ref_id() == file_id_;
+  EXPECT_EQ(rerecords, 1);
+}
+
+class UploadNoRerecordTest : public UploadSupportTest {
+ protected:
+  void Configure(backend::ServerOptions& o) override { o.demo_rerecord_allowed = false; }
+};
+
+TEST_F(UploadNoRerecordTest, RerecordNeedsTheExamsPermission) {
+  v1::UploadFile f;
+  EXPECT_EQ(MarkAbnormal("a-1", "camera froze", true, &f).error_code(), StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(MarkAbnormal("a-2", "camera froze", false, &f).ok());
+  EXPECT_FALSE(f.rerecord_allowed());
 }
 
 }  // namespace
