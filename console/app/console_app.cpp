@@ -6,6 +6,9 @@
 #include <imgui_impl_opengl3.h>
 #include <imgui_internal.h>  // ErrorCheckEndFrameRecover
 
+#include <algorithm>
+#include <chrono>
+#include <vector>
 #include <cstdio>
 #include <functional>
 #include <fstream>
@@ -190,6 +193,7 @@ int RunConsole(const Options& opt) {
   int exit_code = 0;
   uint64_t glyphs_seen_version = 0;
   std::string frame_error;
+  std::vector<double> frame_ms;
 
   while (!glfwWindowShouldClose(window)) {
     // --- wait for something to do ---
@@ -231,6 +235,7 @@ int RunConsole(const Options& opt) {
     }
 
     // --- build the frame; one exception costs one frame, not the console ---
+    const auto frame_begin = std::chrono::steady_clock::now();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
@@ -256,6 +261,8 @@ int RunConsole(const Options& opt) {
     glClearColor(clear.x, clear.y, clear.z, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    // Time to build and submit the frame (not the wait for input or vsync).
+    if (opt.frame_stats) frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_begin).count());
 
     if (screenshot_mode) {
       const double now = glfwGetTime();
@@ -304,6 +311,14 @@ int RunConsole(const Options& opt) {
   glfwDestroyWindow(window);
   glfwTerminate();
   embedded.reset();
+  if (opt.frame_stats && !frame_ms.empty()) {
+    // Skip the first frames: font atlas and first loads are not the steady state.
+    std::vector<double> steady(frame_ms.begin() + static_cast<long>(std::min<size_t>(frame_ms.size() / 10, 30)), frame_ms.end());
+    std::sort(steady.begin(), steady.end());
+    auto pct = [&](double p) { return steady[std::min(steady.size() - 1, static_cast<size_t>(p * static_cast<double>(steady.size())))]; };
+    std::fprintf(stderr, "exam-console: frame time over %zu frames (%s): p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+                 steady.size(), opt.workspace.c_str(), pct(0.5), pct(0.99), steady.back());
+  }
   return exit_code;
 }
 

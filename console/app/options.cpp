@@ -39,6 +39,7 @@ const char* Usage() {
          "  --candidates N        demo: number of candidates (default 48)\n"
          "  --seed N              demo: simulator seed (default 1)\n"
          "  --no-simulator        demo: start the backend without simulated candidates\n"
+         "  --frame-stats         print frame build time p50/p99/max at exit (benchmarks)\n"
          "  --audio               chime when a hand is raised or an in-exam appeal arrives\n"
          "  --workspace NAME      first workspace: overview, uploads, appeals, help (F1–F4)\n"
          "  --store FILE          local store (outbox of actions); default under\n"
@@ -122,6 +123,8 @@ ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) 
       o->seed = static_cast<uint64_t>(d);
     } else if (arg == "--no-simulator") {
       o->simulate = false;
+    } else if (arg == "--frame-stats") {
+      o->frame_stats = true;
     } else if (arg == "--audio") {
       o->audio = true;
     } else if (arg == "--workspace") {

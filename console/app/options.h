@@ -21,7 +21,8 @@ struct Options {
 
   ui::Lang lang = ui::Lang::kZh;
   std::string workspace = "overview";
-  bool audio = false;  // chime on notices (raised hands, in-exam appeals)
+  bool audio = false;
+  bool frame_stats = false;  // print frame build time percentiles at exit  // chime on notices (raised hands, in-exam appeals)
   std::string store;  // local SQLite store; empty: the default for the user and backend
   int width = 1600;
   int height = 900;
