@@ -36,8 +36,10 @@ ImU32 ColourOf(net::NoticeKind k) {
 bool NoticeOverlay::Visible(const UiContext& ctx) const { return ctx.notices != nullptr && !ctx.notices->active().empty(); }
 
 void NoticeOverlay::Place(const UiContext& ctx) {
-  ImGui::SetNextWindowPos(ImVec2(ctx.work_pos.x + ctx.work_size.x - 12.0f, ctx.work_pos.y + 44.0f), ImGuiCond_Always,
-                          ImVec2(1.0f, 0.0f));
+  // Bottom right of the work area: over the ends of long lists rather than over headers,
+  // summaries and the detail panes at the top.
+  ImGui::SetNextWindowPos(ImVec2(ctx.work_pos.x + ctx.work_size.x - 16.0f, ctx.work_pos.y + ctx.work_size.y - 12.0f),
+                          ImGuiCond_Always, ImVec2(1.0f, 1.0f));
   ImGui::SetNextWindowSize(ImVec2(kWidth, 0.0f));
   ImGui::SetNextWindowBgAlpha(0.96f);
 }
@@ -67,8 +69,13 @@ void NoticeOverlay::DrawContent(UiContext& ctx) {
     const auto* room = ctx.snapshot ? ctx.snapshot->FindRoom(n.room_id) : nullptr;
     const std::string ago =
         ctx.backend_now_ms > n.time_unix_ms ? FormatDuration(ctx.backend_now_ms - n.time_unix_ms) : std::string("0:00");
-    std::snprintf(who, sizeof who, "#%d  %s  ·  %s %s", n.draw_number, room ? room->name().c_str() : "",
-                  ago.c_str(), Tr(str::kAgo));
+    // Before the draw a candidate has no number yet: name them instead.
+    const auto* session = ctx.snapshot ? ctx.snapshot->FindSession(n.session_id) : nullptr;
+    const std::string person = n.draw_number > 0 ? "#" + std::to_string(n.draw_number)
+                               : session          ? session->candidate_name()
+                                                  : std::string("—");
+    std::snprintf(who, sizeof who, "%s  %s  ·  %s %s", person.c_str(), room ? room->name().c_str() : "", ago.c_str(),
+                  Tr(str::kAgo));
     TextUnformatted(who);
     const float buttons = ImGui::CalcTextSize(Tr(str::kOpen)).x + ImGui::CalcTextSize(Tr(str::kDismiss)).x +
                           4 * ImGui::GetStyle().FramePadding.x + ImGui::GetStyle().ItemSpacing.x;

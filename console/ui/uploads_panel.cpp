@@ -387,8 +387,10 @@ void UploadsPanel::DrawDetail(UiContext& ctx, const v1::UploadFile* f) {
   ImGui::SameLine();
   TextUnformatted(Tr(StateText(f->state())));
   if (!f->abnormal_reason().empty()) TextColored(theme::kDanger, f->abnormal_reason());
+  ImGui::PushStyleColor(ImGuiCol_PlotHistogram, theme::ToVec4(UrgencyColor(outlook.urgency)));
   ImGui::ProgressBar(static_cast<float>(outlook.fraction), ImVec2(-1, 0),
                      (FormatBytes(f->committed()) + " / " + FormatBytes(f->size())).c_str());
+  ImGui::PopStyleColor();
   if (f->has_last_progress_at())
     TextUnformatted(std::string(Tr(str::kLastProgress)) + " " +
                     FormatClock(TimeUtil::TimestampToMilliseconds(f->last_progress_at())) + "  ·  " +
