@@ -1,17 +1,13 @@
 #include "backend/store/database.h"
 
-#include <array>
 #include <atomic>
+#include <vector>
 
 namespace exam::store {
 namespace {
 
-[[noreturn]] void Fail(sqlite3* db, std::string_view what) {
-  throw StoreError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "no database"));
-}
-
 // Versioned migrations: entry i brings the schema from version i to i+1. Append only.
-constexpr std::array<const char*, 3> kMigrations = {R"SQL(
+const std::vector<const char*> kMigrations = {R"SQL(
 CREATE TABLE users(
   id INTEGER PRIMARY KEY,
   username TEXT NOT NULL UNIQUE,
@@ -204,117 +200,26 @@ CREATE INDEX appeals_open_deadline ON appeals(state, deadline);
 
 }  // namespace
 
-Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
-  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
-    Fail(db, "prepare");
-}
-Statement::~Statement() { sqlite3_finalize(stmt_); }
-
-Statement& Statement::Bind(int i, int64_t v) {
-  if (sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) Fail(db_, "bind");
-  return *this;
-}
-Statement& Statement::Bind(int i, double v) {
-  if (sqlite3_bind_double(stmt_, i, v) != SQLITE_OK) Fail(db_, "bind");
-  return *this;
-}
-Statement& Statement::Bind(int i, std::string_view v) {
-  if (sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
-    Fail(db_, "bind");
-  return *this;
-}
-Statement& Statement::BindBlob(int i, std::string_view v) {
-  if (sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
-    Fail(db_, "bind");
-  return *this;
-}
-Statement& Statement::BindNull(int i) {
-  if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) Fail(db_, "bind");
-  return *this;
-}
-
-bool Statement::Step() {
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  Fail(db_, "step");
-}
-void Statement::Run() {
-  while (Step()) {
-  }
-}
-int64_t Statement::Int(int c) const { return sqlite3_column_int64(stmt_, c); }
-double Statement::Real(int c) const { return sqlite3_column_double(stmt_, c); }
-std::string Statement::Text(int c) const {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
-  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
-}
-std::string Statement::Blob(int c) const {
-  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
-  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
-}
-bool Statement::IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-
-Database::Database(const std::string& path) : instance_id_([] {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1);
-}()) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string msg = "cannot open database " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw StoreError(msg);
-  }
-  sqlite3_busy_timeout(db_, 5000);
-  Exec("PRAGMA journal_mode=WAL");
-  // NORMAL is durable across application crashes in WAL mode; only power loss can drop the
-  // last transactions, which the devices' retries recover.
-  Exec("PRAGMA synchronous=NORMAL");
-  Exec("PRAGMA foreign_keys=ON");
-  Migrate();
-}
-
-Database::~Database() { sqlite3_close(db_); }
+Database::Database(const std::string& path)
+    : conn_(path, kMigrations, sqlite::ConnectionOptions{5000, true, "database"}), instance_id_([] {
+        static std::atomic<uint64_t> next{1};
+        return next.fetch_add(1);
+      }()) {}
 
 void Database::Exec(std::string_view sql) {
-  char* err = nullptr;
-  const std::string s(sql);
-  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw StoreError("exec: " + msg);
-  }
+  std::lock_guard lock(mutex_);
+  conn_.Exec(sql);
 }
 
 int Database::SchemaVersion() {
-  auto st = Prepare("PRAGMA user_version");
-  st.Step();
-  return static_cast<int>(st.Int(0));
+  std::lock_guard lock(mutex_);
+  return conn_.SchemaVersion();
 }
 
 std::string Database::IntegrityCheck() {
   std::lock_guard lock(mutex_);
   auto st = Prepare("PRAGMA integrity_check");
   return st.Step() ? st.Text(0) : "no answer";
-}
-
-void Database::Migrate() {
-  std::lock_guard lock(mutex_);
-  const int current = SchemaVersion();
-  if (current > static_cast<int>(kMigrations.size()))
-    throw StoreError("database schema version " + std::to_string(current) + " is newer than this backend");
-  for (int v = current; v < static_cast<int>(kMigrations.size()); ++v) {
-    Exec("BEGIN IMMEDIATE");
-    try {
-      Exec(kMigrations[v]);
-      Exec("PRAGMA user_version=" + std::to_string(v + 1));
-      Exec("COMMIT");
-    } catch (...) {
-      Exec("ROLLBACK");
-      throw;
-    }
-  }
 }
 
 Transaction::Transaction(Database& db) : db_(db), lock_(db.mutex()) { db_.Exec("BEGIN IMMEDIATE"); }

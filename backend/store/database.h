@@ -3,7 +3,7 @@
 // through Database::mutex(); reads take the same lock (one connection), which is plenty for
 // one node and keeps transactions simple. A PostgreSQL store would replace the
 // repositories, not this class's callers.
-#include <sqlite3.h>
+#include "store/sqlite_db.h"
 
 #include <cstdint>
 #include <mutex>
@@ -14,56 +14,20 @@
 
 namespace exam::store {
 
-class StoreError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-class Statement {
- public:
-  Statement(sqlite3* db, std::string_view sql);
-  ~Statement();
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& Bind(int index, int64_t v);
-  Statement& Bind(int index, int v) { return Bind(index, static_cast<int64_t>(v)); }
-  Statement& Bind(int index, double v);
-  Statement& Bind(int index, std::string_view v);
-  Statement& Bind(int index, const char* v) { return Bind(index, std::string_view(v)); }
-  Statement& BindBlob(int index, std::string_view bytes);
-  Statement& BindNull(int index);
-  Statement& Bind(int index, std::optional<int64_t> v) { return v ? Bind(index, *v) : BindNull(index); }
-
-  // Advances; true while a row is available.
-  bool Step();
-  // Runs to completion (for statements without rows).
-  void Run();
-
-  int64_t Int(int col) const;
-  double Real(int col) const;
-  std::string Text(int col) const;
-  std::string Blob(int col) const;
-  bool IsNull(int col) const;
-  std::optional<int64_t> OptInt(int col) const { return IsNull(col) ? std::nullopt : std::optional<int64_t>(Int(col)); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
+using StoreError = sqlite::Error;
+using Statement = sqlite::Statement;
 
 class Database {
  public:
   // Opens (creating) the file, turns on WAL and foreign keys, and applies migrations.
   explicit Database(const std::string& path);
-  ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   void Exec(std::string_view sql);
-  Statement Prepare(std::string_view sql) { return Statement(db_, sql); }
-  int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
-  int Changes() const { return sqlite3_changes(db_); }
+  Statement Prepare(std::string_view sql) { return conn_.Prepare(sql); }
+  int64_t LastInsertId() const { return conn_.LastInsertId(); }
+  int Changes() const { return conn_.Changes(); }
   int SchemaVersion();
   // "ok" when PRAGMA integrity_check passes.
   std::string IntegrityCheck();
@@ -72,11 +36,10 @@ class Database {
   // Unique per Database object in this process, so process-wide caches keyed by it never
   // mix up two stores (tests start several servers in one process, each with exam 1).
   uint64_t instance_id() const { return instance_id_; }
-  sqlite3* raw() { return db_; }
+  sqlite3* raw() { return conn_.get(); }
 
  private:
-  void Migrate();
-  sqlite3* db_ = nullptr;
+  sqlite::Connection conn_;
   std::recursive_mutex mutex_;
   uint64_t instance_id_;
 };
