@@ -44,6 +44,7 @@ class HelpServiceImpl final : public v1::HelpService::Service {
                   [&](WriteScope& w, v1::HelpRequest& h) {
                     if (h.state() == v1::HELP_STATE_RESOLVED)
                       Refuse(StatusCode::FAILED_PRECONDITION, "help request already resolved");
+                    RefuseIfHeldByAnother(h, who);
                     store::HelpRepository help(w.db());
                     help.AddMessage(h.id(), w.now_ms(), false, who.user->display_name, req->text());
                     help.NoteStaffReply(h.id(), w.now_ms(), who.user->display_name);
@@ -58,6 +59,7 @@ class HelpServiceImpl final : public v1::HelpService::Service {
     if (req->category().empty()) return grpc::Status(StatusCode::INVALID_ARGUMENT, "a resolution category is required");
     return Mutate(who, req->idempotency_key(), "ResolveHelp", req->help_id(), resp, [&](WriteScope& w, v1::HelpRequest& h) {
       if (h.state() == v1::HELP_STATE_RESOLVED) Refuse(StatusCode::FAILED_PRECONDITION, "help request already resolved");
+      RefuseIfHeldByAnother(h, who);
       store::HelpRepository(w.db()).Resolve(h.id(), w.now_ms(), req->category());
       auto row = store::ExamRepository(w.db()).GetSession(h.session_id());
       row->open_help = std::max(0, row->open_help - 1);
@@ -70,6 +72,13 @@ class HelpServiceImpl final : public v1::HelpService::Service {
   }
 
  private:
+  // One voice per conversation: while someone holds a request only they (or an admin)
+  // answer or close it; others see who has it.
+  static void RefuseIfHeldByAnother(const v1::HelpRequest& h, const Principal& who) {
+    if (h.state() == v1::HELP_STATE_CLAIMED && h.claimed_by() != who.user->display_name && !who.Admin())
+      Refuse(StatusCode::ABORTED, "held by " + h.claimed_by() + "; only they can answer or resolve it");
+  }
+
   template <class F>
   grpc::Status Mutate(const Principal& who, const std::string& key, const char* method, int64_t help_id,
                       v1::HelpRequest* resp, F&& change) {

@@ -175,6 +175,7 @@ int RunConsole(const Options& opt) {
   ctx.uploads = &uploads;
   net::NoticeTracker notices;
   ctx.notices = &notices;
+  ctx.want_glyphs = [&fonts](std::string_view text) { fonts.Want(text); };
   std::function<void()> chime;
 #ifdef EXAM_CONSOLE_HAS_AUDIO
   std::unique_ptr<media::Chime> chime_device;
@@ -302,6 +303,7 @@ int RunConsole(const Options& opt) {
   }
 
   // The network threads first: they post to GLFW and talk to the embedded backend.
+  panels.StopAll();
   uploads.Stop();
   actions.Close();
   client.Stop();

@@ -1,5 +1,7 @@
 #include "ui/help_desk_panel.h"
 
+#include <GLFW/glfw3.h>  // glfwPostEmptyEvent: wake the frame loop when the feed changed
+
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
@@ -95,7 +97,9 @@ std::string Printf(const char* format, const char* a) {
 
 }  // namespace
 
-HelpDeskPanel::~HelpDeskPanel() {
+HelpDeskPanel::~HelpDeskPanel() { Stop(); }
+
+void HelpDeskPanel::Stop() {
   if (feed_) feed_->Stop();
 }
 
@@ -111,9 +115,10 @@ ImGuiWindowFlags HelpDeskPanel::Flags() const {
 
 void HelpDeskPanel::EnsureFeed(UiContext& ctx) {
   if (feed_ || ctx.client == nullptr) return;
-  // No change callback: the frame loop wakes at least four times a second, and it may not
-  // be woken from this thread once it is shutting GLFW down.
-  feed_ = std::make_unique<net::HelpFeed>(*ctx.client, net::HelpFeed::Options{});
+  // The app stops panels (Stop) before GLFW goes away, so the feed may wake the frame loop.
+  net::HelpFeed::Options options;
+  options.on_change = [] { glfwPostEmptyEvent(); };
+  feed_ = std::make_unique<net::HelpFeed>(*ctx.client, options);
 }
 
 // A help event in the change feed means the list changed: fetch now instead of at the next
@@ -232,6 +237,19 @@ void HelpDeskPanel::DrawContent(UiContext& ctx) {
   RefreshOutboxCache(ctx);
 
   const auto view = feed_->View();
+  if (view->version != glyphs_seen_version_ && ctx.want_glyphs) {
+    // Conversation text comes from candidates and staff: make sure its characters are drawn.
+    glyphs_seen_version_ = view->version;
+    for (const auto* list : {&view->open, &view->resolved_today})
+      for (const auto& r : *list)
+        for (const auto& m : r.messages()) ctx.want_glyphs(m.text());
+  }
+  if (ctx.focus_help_id != 0) {  // "Open" on a notice
+    selected_ = ctx.focus_help_id;
+    auto_selected_ = false;
+    scroll_to_selected_ = true;
+    ctx.focus_help_id = 0;
+  }
   int counts[3];
   const std::vector<Row> rows = BuildRows(ctx, *view, counts);
   DrawToolbar(ctx, counts, access == Access::kAct);

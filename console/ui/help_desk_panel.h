@@ -79,7 +79,10 @@ class HelpDeskPanel : public Panel {
   bool Mine(const UiContext& ctx, const exam::v1::HelpRequest& request) const;
   int CategoryOf(const exam::v1::HelpRequest& request);
 
+  void Stop() override;
+
   std::unique_ptr<net::HelpFeed> feed_;
+  uint64_t glyphs_seen_version_ = 0;
   int64_t exam_id_ = 0;
   int64_t room_id_ = 0;
   Filter filter_ = Filter::kAll;

@@ -33,7 +33,20 @@ ImU32 ColourOf(net::NoticeKind k) {
 
 }  // namespace
 
-bool NoticeOverlay::Visible(const UiContext& ctx) const { return ctx.notices != nullptr && !ctx.notices->active().empty(); }
+namespace {
+
+// The workspace that handles a notice; while it is open its own queue shows the same thing,
+// so the card would only cover it.
+const char* WorkspaceOf(net::NoticeKind k) { return k == net::NoticeKind::kHelpRaised ? "help" : "appeals"; }
+
+}  // namespace
+
+bool NoticeOverlay::Visible(const UiContext& ctx) const {
+  if (ctx.notices == nullptr) return false;
+  for (const auto& n : ctx.notices->active())
+    if (ctx.workspace != WorkspaceOf(n.kind)) return true;
+  return false;
+}
 
 void NoticeOverlay::Place(const UiContext& ctx) {
   // Bottom right of the work area: over the ends of long lists rather than over headers,
@@ -54,7 +67,12 @@ void NoticeOverlay::DrawContent(UiContext& ctx) {
   auto& tracker = *ctx.notices;
   int shown = 0;
   int64_t dismiss = 0;
+  int hidden = 0;
   for (const auto& n : tracker.active()) {
+    if (ctx.workspace == WorkspaceOf(n.kind)) {
+      ++hidden;
+      continue;
+    }
     if (shown++ == kCardsShown) break;
     ImGui::PushID(static_cast<int>(n.id));
     // One compact card: a colour bar, what and who on one line, the detail and the buttons
@@ -81,15 +99,17 @@ void NoticeOverlay::DrawContent(UiContext& ctx) {
                           4 * ImGui::GetStyle().FramePadding.x + ImGui::GetStyle().ItemSpacing.x;
     TextColored(theme::kMuted, n.detail.substr(0, 60));
     ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - buttons);
-    if (ImGui::SmallButton(Label(str::kOpen, "open").c_str()))
-      ctx.workspace = n.kind == net::NoticeKind::kHelpRaised ? "help" : "appeals";
+    if (ImGui::SmallButton(Label(str::kOpen, "open").c_str())) {
+      ctx.workspace = WorkspaceOf(n.kind);
+      (n.kind == net::NoticeKind::kHelpRaised ? ctx.focus_help_id : ctx.focus_appeal_id) = n.ref_id;
+    }
     ImGui::SameLine();
     if (ImGui::SmallButton(Label(str::kDismiss, "dismiss").c_str())) dismiss = n.id;
     ImGui::Unindent(10.0f);
     ImGui::PopID();
   }
   if (dismiss != 0) tracker.Dismiss(dismiss);
-  const int more = static_cast<int>(tracker.active().size()) - kCardsShown;
+  const int more = static_cast<int>(tracker.active().size()) - hidden - kCardsShown;
   if (more > 0) {
     char buf[64];
     std::snprintf(buf, sizeof buf, Tr(str::kMoreNotices), more);

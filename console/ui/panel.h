@@ -25,6 +25,9 @@ class Panel {
   bool open() const { return open_; }
   void set_open(bool open) { open_ = open; }
   bool* open_ptr() { return &open_; }
+  // Stops what the panel runs on other threads (feeds). Called before the window and GL go
+  // away, so nothing it owns posts to GLFW afterwards.
+  virtual void Stop() {}
   // Whether the View menu offers to show and hide it.
   virtual bool InViewMenu() const { return true; }
 

@@ -58,6 +58,10 @@ Panel* PanelRegistry::Find(const std::string& id) const {
   return nullptr;
 }
 
+void PanelRegistry::StopAll() {
+  for (const auto& p : panels_) p->Stop();
+}
+
 void PanelRegistry::DrawMainMenu(UiContext& ctx) {
   if (!ImGui::BeginMainMenuBar()) return;
   if (ImGui::BeginMenu(Label(str::kMenuFile, "menu_file").c_str())) {

@@ -20,6 +20,8 @@ class PanelRegistry {
   void DrawFrame(UiContext& ctx);
 
   Panel* Find(const std::string& id) const;
+  // Stops every panel's background work (before GLFW is shut down).
+  void StopAll();
 
  private:
   void DrawMainMenu(UiContext& ctx);

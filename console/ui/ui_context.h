@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "net/backend_client.h"
 #include "net/directory_snapshot.h"
@@ -36,6 +38,13 @@ struct UiContext {
   // What must not be missed (raised hands, in-exam appeals, escalations), fed from the
   // change feed by the app; drawn over every workspace.
   net::NoticeTracker* notices = nullptr;
+  // A notice's "Open": the request or appeal its workspace should select (0: none); the
+  // workspace clears it once it has done so.
+  int64_t focus_help_id = 0;
+  int64_t focus_appeal_id = 0;
+  // Text from the backend (messages, reasons) a panel is about to show: the app adds its
+  // characters to the font atlas (rare Chinese characters are not in it up front).
+  std::function<void(std::string_view)> want_glyphs;
   // Which full-size workspace fills the work area: "overview", "uploads".
   std::string workspace = "overview";
   // Room picked in the overview (0: all), shared with other panels.

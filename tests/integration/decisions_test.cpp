@@ -252,6 +252,18 @@ TEST_F(DecisionsTest, HelpRequestsKeepTheirOrderAndOneStaffHoldsEach) {
   auto c3 = Ctx(a);
   ASSERT_TRUE(help->PostHelpMessage(c3.get(), msg, &h).ok());
   EXPECT_TRUE(h.has_first_response_at());
+  // The other staff member can neither answer nor close a request someone holds.
+  msg.set_idempotency_key("m-other");
+  auto c3b = Ctx(b);
+  auto other = help->PostHelpMessage(c3b.get(), msg, &h);
+  EXPECT_EQ(other.error_code(), StatusCode::ABORTED);
+  EXPECT_NE(other.error_message().find("held by"), std::string::npos) << other.error_message();
+  v1::ResolveHelpRequest steal;
+  steal.set_idempotency_key("r-other");
+  steal.set_help_id(ids[0]);
+  steal.set_category("network");
+  auto c3c = Ctx(b);
+  EXPECT_EQ(help->ResolveHelp(c3c.get(), steal, &h).error_code(), StatusCode::ABORTED);
   ASSERT_EQ(h.messages_size(), 2);
   EXPECT_FALSE(h.messages(1).from_candidate());
 
