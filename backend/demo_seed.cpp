@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 
+#include "backend/sim/blobs.h"
 #include "backend/store/user_repository.h"
 
 namespace exam::backend {
@@ -64,8 +65,9 @@ DemoInfo SeedOrLoadDemo(BackendContext& ctx, const ServerOptions& options) {
       for (int i = 0; i < n; ++i) {
         char id_number[32];
         std::snprintf(id_number, sizeof id_number, "110101200%01d%04d%04d", i % 10, 101 + i % 1100, 1000 + i);
-        exams.CreateSession(info.exam_id, room_ids[static_cast<size_t>(i) * rooms / n], RegistrationNo(i),
-                            CandidateName(i), id_number, w.now_ms());
+        const int64_t session = exams.CreateSession(info.exam_id, room_ids[static_cast<size_t>(i) * rooms / n],
+                                                    RegistrationNo(i), CandidateName(i), id_number, w.now_ms());
+        exams.SetRegistrationPhoto(session, sim::MakePhoto(sim::PhotoKind::kRegistration, 7000 + static_cast<uint64_t>(i)));
       }
       store::UserRepository users(w.db());
       users.Create("admin", "管理员 Admin", info.demo_password, {v1::ROLE_ADMIN}, {}, w.now_ms());

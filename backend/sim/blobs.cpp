@@ -105,6 +105,13 @@ std::string MakePhoto(PhotoKind kind, uint64_t seed) {
           else if (u > 0.3 && u < 0.92 && (y % 11) < 2 && v > 0.55) px = {60, 60, 70};
           break;
         }
+        case PhotoKind::kRegistration: {
+          px = {235, 240, 248};  // studio background
+          const double dx = (u - 0.5) / 0.24, dy = (v - 0.4) / 0.27;
+          if (dx * dx + dy * dy < 1.0) px = {static_cast<uint8_t>(222 - tone), 184, 154};  // face
+          if (v > 0.74) px = {30, 40, 70};                                                // jacket
+          break;
+        }
         case PhotoKind::kHandheldId:
         case PhotoKind::kFaceCapture: {
           px = {static_cast<uint8_t>(120 + tone), static_cast<uint8_t>(130 + tone), 140};  // wall

@@ -7,7 +7,8 @@
 
 namespace exam::sim {
 
-enum class PhotoKind { kIdFront, kIdBack, kHandheldId, kFaceCapture };
+// kRegistration: the passport-style photo on file from registration (plain light background).
+enum class PhotoKind { kIdFront, kIdBack, kHandheldId, kFaceCapture, kRegistration };
 
 // A small valid PNG (RGB, stored deflate) that looks vaguely like what it stands for.
 std::string MakePhoto(PhotoKind kind, uint64_t seed);

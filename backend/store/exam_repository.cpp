@@ -359,4 +359,10 @@ exam::v1::Session ExamRepository::ToProto(const SessionRow& r, bool redact_ident
   return p;
 }
 
+void ExamRepository::SetRegistrationPhoto(int64_t session_id, const std::string& image) {
+  auto st = db_.Prepare("UPDATE sessions SET registration_photo=? WHERE id=?");
+  st.BindBlob(1, image).Bind(2, session_id);
+  st.Run();
+}
+
 }  // namespace exam::store

@@ -47,6 +47,8 @@ class ExamRepository {
 
   int64_t CreateExam(const exam::v1::Exam& exam, const std::string& access_code);
   int64_t CreateRoom(int64_t exam_id, const std::string& name);
+  // The photo on file from registration (what appeals compare the live face with).
+  void SetRegistrationPhoto(int64_t session_id, const std::string& image);
   int64_t CreateSession(int64_t exam_id, int64_t room_id, const std::string& registration_no,
                         const std::string& name, const std::string& id_number, int64_t now_ms);
 

@@ -10,6 +10,7 @@ namespace v1 = exam::v1;
 
 void NoticeTracker::Add(Notice n) {
   n.id = next_id_++;
+  n.arrived = std::chrono::steady_clock::now();
   active_.push_front(std::move(n));
   // Bounded, but help requests are the last to go: they are what must not be missed.
   while (active_.size() > kMaxActive) {

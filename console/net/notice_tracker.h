@@ -3,6 +3,7 @@
 // the exam, an appeal about to breach its SLA or breached. Built from the change feed; a
 // help notice stays until the request is claimed or resolved (or it is dismissed), so a
 // raised hand is never just a line scrolling past in the event log. No UI here.
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -28,6 +29,8 @@ struct Notice {
   int32_t draw_number = 0;
   int64_t time_unix_ms = 0;  // backend clock
   std::string detail;
+  // When this console learned of it (for showing new notices large, then collapsing them).
+  std::chrono::steady_clock::time_point arrived{};
 };
 
 class NoticeTracker {

@@ -1,5 +1,7 @@
 #include "ui/appeals_panel.h"
 
+#include <GLFW/glfw3.h>  // glfwPostEmptyEvent: wake the frame loop when the feed changed
+
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
@@ -108,14 +110,20 @@ void CenteredText(ImDrawList* dl, ImVec2 min, ImVec2 max, ImU32 color, const cha
 }  // namespace
 
 AppealsPanel::~AppealsPanel() {
-  // The app tears ImGui and the GL context down before its panels: their textures went with
-  // the context, and no GL call may be made now.
+  // Normally Stop() ran first; a panel torn down without it (tests, early exits) must not
+  // touch GL once ImGui and its context are gone.
   const bool context_alive = ImGui::GetCurrentContext() != nullptr;
   for (auto& [key, t] : textures_) {
     if (context_alive) t.texture.Reset();
     else t.texture.Abandon();
   }
-  feed_.reset();  // gives the lease back
+  feed_.reset();
+}
+
+void AppealsPanel::Stop() {
+  for (auto& [key, t] : textures_) t.texture.Reset();
+  textures_.clear();
+  feed_.reset();  // gives the lease back while the backend is still there
 }
 
 void AppealsPanel::Place(const UiContext& ctx) {
@@ -144,6 +152,8 @@ void AppealsPanel::EnsureFeed(UiContext& ctx) {
     out->height = image.height;
     out->rgba = std::make_shared<const std::vector<uint8_t>>(std::move(image.rgba));
   };
+  // The app stops panels (Stop) before GLFW goes away, so the feed may wake the frame loop.
+  o.on_change = [] { glfwPostEmptyEvent(); };
   feed_ = std::make_unique<net::AppealFeed>(*ctx.client, std::move(o));
 }
 
@@ -242,6 +252,16 @@ void AppealsPanel::DrawContent(UiContext& ctx) {
   const net::AppealQueue queue = net::BuildAppealQueue(view->appeals, now, query);
   const core::AppealSlaStats sla = net::AppealSlaToday(view->appeals, now);
 
+  if (view->version != glyphs_seen_version_ && ctx.want_glyphs) {
+    // Names, lease holders and reasons come from the backend: make sure their characters are drawn.
+    glyphs_seen_version_ = view->version;
+    for (const auto& a : view->appeals)
+      for (const auto* text : {&a.candidate_name(), &a.claimed_by(), &a.decided_by(), &a.reason()}) ctx.want_glyphs(*text);
+  }
+  if (ctx.focus_appeal_id != 0) {  // "Open" on a notice
+    Select(ctx.focus_appeal_id, true);
+    ctx.focus_appeal_id = 0;
+  }
   // Open on the most urgent appeal nobody else holds, so the photos are in view at once.
   // One chosen for the user (not by them) moves on when a colleague takes it first.
   const bool taken_by_other = review && review->lease == net::LeaseState::kHeldByOther;

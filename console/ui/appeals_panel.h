@@ -26,6 +26,8 @@ class AppealsPanel : public Panel {
  public:
   AppealsPanel() : Panel("appeals", str::kAppealsWorkspace) {}
   ~AppealsPanel() override;
+  // Gives the lease back and frees the photo textures while the backend and GL still exist.
+  void Stop() override;
   bool InViewMenu() const override { return false; }
 
  protected:
@@ -82,6 +84,7 @@ class AppealsPanel : public Panel {
   const render::ImageTexture* TextureFor(const char* key, const net::AppealPhoto& photo);
 
   std::unique_ptr<net::AppealFeed> feed_;
+  uint64_t glyphs_seen_version_ = 0;
   int64_t exam_id_ = 0;
   int64_t room_id_ = 0;
   net::AppealPhase phase_ = net::AppealPhase::kAll;

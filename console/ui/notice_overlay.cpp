@@ -1,5 +1,6 @@
 #include "ui/notice_overlay.h"
 
+#include <chrono>
 #include <cstdio>
 
 #include "net/notice_tracker.h"
@@ -65,6 +66,24 @@ ImGuiWindowFlags NoticeOverlay::Flags() const {
 
 void NoticeOverlay::DrawContent(UiContext& ctx) {
   auto& tracker = *ctx.notices;
+  // New notices show as cards for a minute; after that they fold into one line that opens
+  // the list, so they stay visible without covering the workspace for good.
+  const auto now = std::chrono::steady_clock::now();
+  int fresh = 0, waiting = 0;
+  for (const auto& n : tracker.active()) {
+    if (ctx.workspace == WorkspaceOf(n.kind)) continue;
+    ++waiting;
+    if (now - n.arrived < std::chrono::seconds(60)) ++fresh;
+  }
+  if (fresh == 0 && !expanded_) {
+    char line[96];
+    std::snprintf(line, sizeof line, Tr(str::kNoticesWaiting), waiting);
+    ImGui::PushStyleColor(ImGuiCol_Button, theme::ToVec4(theme::kAccent));
+    if (ImGui::SmallButton(line)) expanded_ = true;
+    ImGui::PopStyleColor();
+    return;
+  }
+  if (expanded_ && ImGui::SmallButton(Label(str::kCollapse, "collapse").c_str())) expanded_ = false;
   int shown = 0;
   int64_t dismiss = 0;
   int hidden = 0;

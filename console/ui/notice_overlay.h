@@ -17,6 +17,9 @@ class NoticeOverlay : public Panel {
   void Place(const UiContext& ctx) override;
   ImGuiWindowFlags Flags() const override;
   bool Closable() const override { return false; }
+
+ private:
+  bool expanded_ = false;  // the user opened the list from the collapsed line
 };
 
 }  // namespace exam::ui

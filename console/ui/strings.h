@@ -139,6 +139,8 @@
   X(kDismissAll, "全部忽略", "Dismiss all")                                             \
   X(kMoreNotices, "还有 %d 条提醒", "%d more notices")                                   \
   X(kAgo, "前", "ago")                                                                  \
+  X(kNoticesWaiting, "%d 条提醒待处理（展开）", "%d notices waiting (show)")            \
+  X(kCollapse, "收起", "Hide")                                                          \
   X(kUpRecording, "录制中", "Recording")                                                \
   X(kUpPending, "待上传", "Pending")                                                    \
   X(kUpUploading, "上传中", "Uploading")                                                \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs exam-console in a real window (under Xvfb when there is no display), writes a
 # screenshot and checks it.
-#   run_screenshot_test.sh CONSOLE CHECKER OUT.png [expect-online|expect-offline|expect-uploads] [console args...]
+#   run_screenshot_test.sh CONSOLE CHECKER OUT.png [expect-online|expect-offline|expect-uploads|expect-appeals] [console args...]
 # expect-offline runs the console against a port nobody listens on and passes only when
 # the checker rejects the picture: the checker must tell a signed-in shell from one that is not.
 set -eu
@@ -25,6 +25,10 @@ case "$mode" in
   expect-uploads)
     run --screenshot "$out" --frames 30 --workspace uploads "$@"
     "$checker" "$out" uploads
+    ;;
+  expect-appeals)
+    run --screenshot "$out" --frames 30 --workspace appeals "$@"
+    "$checker" "$out" appeals
     ;;
   expect-offline)
     run --backend 127.0.0.1:9 --user admin --password demo --online-timeout 2 --screenshot "$out" --frames 10 "$@"

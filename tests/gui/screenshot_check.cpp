@@ -38,8 +38,9 @@ double Luma(const unsigned char* p) { return 0.299 * p[0] + 0.587 * p[1] + 0.114
 
 int main(int argc, char** argv) {
   const bool uploads = argc == 3 && std::string(argv[2]) == "uploads";
-  if (argc != 2 && !uploads) {
-    std::fprintf(stderr, "usage: screenshot_check FILE.png [uploads]\n");
+  const bool appeals = argc == 3 && std::string(argv[2]) == "appeals";
+  if (argc != 2 && !uploads && !appeals) {
+    std::fprintf(stderr, "usage: screenshot_check FILE.png [uploads|appeals]\n");
     return 2;
   }
   Image img;
@@ -81,6 +82,34 @@ int main(int argc, char** argv) {
     for (int x = 0; x < img.w / 3; ++x) green += NearGreen(img.At(x, y), 14) ? 1 : 0;
   }
   check(green >= 25, "status bar shows the online green", green);
+
+  if (appeals) {
+    // The review view (right of the queue, upper half) shows the decoded ID photos large:
+    // the ID card's pale blue, the red emblem of its back, and skin tones of the portraits.
+    constexpr int kCard[3] = {210, 225, 240};
+    constexpr int kEmblem[3] = {200, 40, 40};
+    int card = 0, emblem = 0;
+    for (int y = img.h * 15 / 100; y < img.h * 45 / 100; ++y) {
+      for (int x = img.w * 36 / 100; x < img.w; ++x) {
+        const auto* p = img.At(x, y);
+        card += Near(p, kCard, 16) ? 1 : 0;
+        emblem += Near(p, kEmblem, 24) ? 1 : 0;
+      }
+    }
+    check(card >= 3000, "review shows the ID card photo large (card colour)", card);
+    check(emblem >= 150, "review shows the ID card back (red emblem)", emblem);
+    // The countdown to the deadline: large digits in an urgency colour left of the photos.
+    int countdown = 0;
+    for (int y = img.h * 8 / 100; y < img.h * 16 / 100; ++y)
+      for (int x = img.w * 36 / 100; x < img.w * 50 / 100; ++x) {
+        const auto* p = img.At(x, y);
+        countdown += (NearGreen(p, 30) || Near(p, kAmber, 30) || Near(p, kRed, 30)) ? 1 : 0;
+      }
+    check(countdown >= 150, "review shows the deadline countdown", countdown);
+    stbi_image_free(img.px);
+    std::printf(failures == 0 ? "screenshot looks right\n" : "%d check(s) failed\n", failures);
+    return failures == 0 ? 0 : 1;
+  }
 
   if (uploads) {
     // The uploads table: left two thirds, under the toolbar and summary, above the log.
