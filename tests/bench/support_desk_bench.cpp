@@ -3,10 +3,15 @@
 // queues and of claiming and deciding every appeal (p50/p99/max), and checks that no appeal
 // was decided twice.
 //
-//   bench_support_desk [--appeals 500] [--help 200] [--photo-kb 40]
+//   bench_support_desk [--appeals 500] [--help 200] [--photo-kb 40] [--hold-until-file PATH]
+//
+// With --hold-until-file, after seeding it prints "serving on ADDR" and waits until PATH
+// exists before deciding, so a console can be pointed at the loaded queues first
+// (tests/bench/support_desk_frames.sh measures the panels' frame time that way).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "backend/server.h"
@@ -43,11 +48,13 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
 int main(int argc, char** argv) {
   using namespace exam::testing;
   int appeals = 500, helps = 200, photo_kb = 40;
+  std::string hold_file;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--appeals") appeals = std::stoi(argv[i + 1]);
     else if (a == "--help") helps = std::stoi(argv[i + 1]);
     else if (a == "--photo-kb") photo_kb = std::stoi(argv[i + 1]);
+    else if (a == "--hold-until-file") hold_file = argv[i + 1];
   }
   TempDir dir;
   exam::backend::ServerOptions o;
@@ -126,6 +133,12 @@ int main(int argc, char** argv) {
   std::printf("seeded %d appeals and %d help requests in %.1f s\n", filed.load(), raised.load(),
               std::chrono::duration<double>(Clock::now() - seed0).count());
 
+  if (!hold_file.empty()) {
+    std::printf("serving on %s\n", server->address().c_str());
+    std::fflush(stdout);
+    // An orchestration wait for another program (the console being measured), not a test's.
+    while (!std::filesystem::exists(hold_file)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   auto auth = v1::AuthService::NewStub(channel);
   auto login = [&](const char* user) {
     v1::LoginRequest req;
