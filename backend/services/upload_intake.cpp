@@ -1,12 +1,11 @@
 #include "backend/services/upload_intake.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
 #include "backend/services/service_util.h"
 #include "backend/services/session_ops.h"
 #include "backend/store/exam_repository.h"
+#include "backend/store/user_repository.h"  // Sha256Hex
 
 namespace exam::backend {
 
@@ -14,19 +13,6 @@ namespace v1 = exam::v1;
 using grpc::StatusCode;
 
 namespace {
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
 
 std::string LowerHex(std::string_view s) {
   std::string out(s);
@@ -72,6 +58,15 @@ store::UploadRow UploadIntake::Load(const Principal& who, int64_t file_id) {
   if (!row) Refuse(StatusCode::NOT_FOUND, "no such upload file " + std::to_string(file_id));
   if (row->proto.session_id() != who.session_id || row->proto.device() != who.device)
     Refuse(StatusCode::PERMISSION_DENIED, "only the device that announced a file may upload it");
+  return std::move(*row);
+}
+
+store::UploadRow UploadIntake::LockAndReload(Live& live, int64_t file_id, std::unique_lock<std::mutex>* lock) {
+  *lock = std::unique_lock(live.mu);
+  // Read again under the file's lock: a chunk or commit before us may have moved it.
+  std::lock_guard db_lock(ctx_.db.mutex());
+  auto row = store::UploadRepository(ctx_.db).Get(file_id);
+  if (!row) Refuse(StatusCode::NOT_FOUND, "no such upload file " + std::to_string(file_id));
   return std::move(*row);
 }
 
@@ -141,9 +136,9 @@ grpc::Status UploadIntake::Begin(const Principal& who, const v1::BeginUploadRequ
 
 grpc::Status UploadIntake::Status(const Principal& who, int64_t file_id, v1::UploadStatus* out) {
   return Guard([&] {
-    auto row = Load(who, file_id);
-    auto live = LiveFor(file_id);
-    std::lock_guard file_lock(live->mu);
+    auto live = LiveFor(Load(who, file_id).proto.id());
+    std::unique_lock<std::mutex> file_lock;
+    auto row = LockAndReload(*live, file_id, &file_lock);
     Reconcile(row);
     Fill(out, row);
     return grpc::Status::OK;
@@ -156,16 +151,12 @@ grpc::Status UploadIntake::Chunk(const Principal& who, const v1::UploadChunkRequ
   if (size > kMaxChunkBytes) return grpc::Status(StatusCode::INVALID_ARGUMENT, "chunk larger than 4 MiB");
   if (req.offset() < 0) return grpc::Status(StatusCode::INVALID_ARGUMENT, "negative offset");
   // Verified before anything is touched: a corrupted chunk changes nothing.
-  if (LowerHex(req.checksum()) != Sha256Hex(req.data()))
+  if (LowerHex(req.checksum()) != store::Sha256Hex(req.data()))
     return grpc::Status(StatusCode::INVALID_ARGUMENT, "chunk checksum mismatch at offset " + std::to_string(req.offset()));
   return Guard([&] {
-    auto row = Load(who, req.file_id());
-    auto live = LiveFor(req.file_id());
-    std::lock_guard file_lock(live->mu);
-    {
-      std::lock_guard lock(ctx_.db.mutex());  // re-read under the file lock: a chunk before us moved it
-      row = *store::UploadRepository(ctx_.db).Get(req.file_id());
-    }
+    auto live = LiveFor(Load(who, req.file_id()).proto.id());
+    std::unique_lock<std::mutex> file_lock;
+    auto row = LockAndReload(*live, req.file_id(), &file_lock);
     const auto& f = row.proto;
     if (f.state() == v1::UPLOAD_STATE_ABNORMAL)
       Refuse(StatusCode::FAILED_PRECONDITION, "the file is abnormal and takes no more data");
@@ -220,13 +211,9 @@ grpc::Status UploadIntake::Chunk(const Principal& who, const v1::UploadChunkRequ
 
 grpc::Status UploadIntake::Commit(const Principal& who, int64_t file_id, v1::UploadStatus* out) {
   return Guard([&] {
-    auto row = Load(who, file_id);
-    auto live = LiveFor(file_id);
-    std::lock_guard file_lock(live->mu);
-    {
-      std::lock_guard lock(ctx_.db.mutex());
-      row = *store::UploadRepository(ctx_.db).Get(file_id);
-    }
+    auto live = LiveFor(Load(who, file_id).proto.id());
+    std::unique_lock<std::mutex> file_lock;
+    auto row = LockAndReload(*live, file_id, &file_lock);
     const auto& f = row.proto;
     if (f.state() == v1::UPLOAD_STATE_COMPLETE) {
       Fill(out, row);

@@ -41,6 +41,8 @@ class UploadIntake {
   std::shared_ptr<Live> LiveFor(int64_t file_id);
   // Loads the file and checks that this device announced it.
   store::UploadRow Load(const Principal& who, int64_t file_id);
+  // Takes the file's lock (so its chunks apply one at a time) and reads the row under it.
+  store::UploadRow LockAndReload(Live& live, int64_t file_id, std::unique_lock<std::mutex>* lock);
   // Brings the committed offset down to what is on disk, should the disk have lost bytes.
   void Reconcile(store::UploadRow& row);
   // Emits the progress event (with the session, whose pending count may have changed).

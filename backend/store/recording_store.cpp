@@ -53,6 +53,16 @@ std::string SafeName(std::string_view name) {
   return out.empty() ? "recording" : out;
 }
 
+std::string Hex(const unsigned char* digest, unsigned int len) {
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 15];
+  }
+  return hex;
+}
+
 }  // namespace
 
 RecordingStore::RecordingStore(fs::path root) : root_(std::move(root)) {
@@ -136,13 +146,7 @@ std::string RecordingStore::FileSha256(const fs::path& path, int64_t limit) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(md.get(), digest, &len);
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
+  return Hex(digest, len);
 }
 
 }  // namespace exam::store

@@ -314,31 +314,7 @@ void AppealsPanel::DrawContent(UiContext& ctx) {
 }
 
 void AppealsPanel::DrawToolbar(UiContext& ctx) {
-  ImGui::AlignTextToFramePadding();
-  TextUnformatted(Tr(str::kExam));
-  ImGui::SameLine();
-  const auto* exam = ctx.snapshot ? ctx.snapshot->FindExam(exam_id_) : nullptr;
-  ImGui::SetNextItemWidth(240.0f);
-  if (ImGui::BeginCombo("##appeal_exam", exam ? exam->title().c_str() : Tr(str::kNoExam))) {
-    if (ctx.snapshot && ctx.snapshot->exams)
-      for (const auto& e : *ctx.snapshot->exams)
-        if (ImGui::Selectable(e.title().c_str(), e.id() == exam_id_)) {
-          exam_id_ = e.id();
-          room_id_ = 0;
-          Select(0, false);
-        }
-    ImGui::EndCombo();
-  }
-  ImGui::SameLine();
-  const auto* room = ctx.snapshot ? ctx.snapshot->FindRoom(room_id_) : nullptr;
-  ImGui::SetNextItemWidth(160.0f);
-  if (ImGui::BeginCombo("##appeal_room", room ? room->name().c_str() : Tr(str::kAllRooms))) {
-    if (ImGui::Selectable(Tr(str::kAllRooms), room_id_ == 0)) room_id_ = 0;
-    if (ctx.snapshot && ctx.snapshot->rooms)
-      for (const auto& r : *ctx.snapshot->rooms)
-        if (r.exam_id() == exam_id_ && ImGui::Selectable(r.name().c_str(), r.id() == room_id_)) room_id_ = r.id();
-    ImGui::EndCombo();
-  }
+  if (ExamAndRoomPicker(ctx, "appeals", &exam_id_, &room_id_)) Select(0, false);
   ImGui::SameLine();
   const Text* phases[] = {&str::kApPhaseAll, &str::kApPreExam, &str::kApInExam};
   ImGui::SetNextItemWidth(150.0f);

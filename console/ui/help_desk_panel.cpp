@@ -306,31 +306,7 @@ void HelpDeskPanel::DrawContent(UiContext& ctx) {
 }
 
 void HelpDeskPanel::DrawToolbar(UiContext& ctx, const int counts[3], bool act) {
-  ImGui::AlignTextToFramePadding();
-  TextUnformatted(Tr(str::kExam));
-  ImGui::SameLine();
-  const auto* exam = ctx.snapshot ? ctx.snapshot->FindExam(exam_id_) : nullptr;
-  ImGui::SetNextItemWidth(260.0f);
-  if (ImGui::BeginCombo("##help_exam", exam ? exam->title().c_str() : Tr(str::kNoExam))) {
-    if (ctx.snapshot && ctx.snapshot->exams)
-      for (const auto& e : *ctx.snapshot->exams)
-        if (ImGui::Selectable(e.title().c_str(), e.id() == exam_id_)) {
-          exam_id_ = e.id();
-          room_id_ = 0;
-          selected_ = 0;
-        }
-    ImGui::EndCombo();
-  }
-  ImGui::SameLine();
-  const auto* room = ctx.snapshot ? ctx.snapshot->FindRoom(room_id_) : nullptr;
-  ImGui::SetNextItemWidth(180.0f);
-  if (ImGui::BeginCombo("##help_room", room ? room->name().c_str() : Tr(str::kAllRooms))) {
-    if (ImGui::Selectable(Tr(str::kAllRooms), room_id_ == 0)) room_id_ = 0;
-    if (ctx.snapshot && ctx.snapshot->rooms)
-      for (const auto& r : *ctx.snapshot->rooms)
-        if (r.exam_id() == exam_id_ && ImGui::Selectable(r.name().c_str(), r.id() == room_id_)) room_id_ = r.id();
-    ImGui::EndCombo();
-  }
+  if (ExamAndRoomPicker(ctx, "help", &exam_id_, &room_id_)) selected_ = 0;
   const struct {
     Filter filter;
     const Text* text;

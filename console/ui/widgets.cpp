@@ -137,4 +137,37 @@ void StageBar(const net::StageCounts& counts, ImVec2 size, bool labels) {
   ImGui::Dummy(size);
 }
 
+bool ExamAndRoomPicker(const UiContext& ctx, const char* id, int64_t* exam_id, int64_t* room_id) {
+  bool changed = false;
+  ImGui::PushID(id);
+  ImGui::AlignTextToFramePadding();
+  TextUnformatted(Tr(str::kExam));
+  ImGui::SameLine();
+  const auto* exam = ctx.snapshot ? ctx.snapshot->FindExam(*exam_id) : nullptr;
+  ImGui::SetNextItemWidth(250.0f);
+  if (ImGui::BeginCombo("##exam", exam ? exam->title().c_str() : Tr(str::kNoExam))) {
+    if (ctx.snapshot && ctx.snapshot->exams)
+      for (const auto& e : *ctx.snapshot->exams)
+        if (ImGui::Selectable(e.title().c_str(), e.id() == *exam_id) && e.id() != *exam_id) {
+          *exam_id = e.id();
+          *room_id = 0;
+          changed = true;
+        }
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  // Support often works one room with its proctor.
+  const auto* room = ctx.snapshot ? ctx.snapshot->FindRoom(*room_id) : nullptr;
+  ImGui::SetNextItemWidth(170.0f);
+  if (ImGui::BeginCombo("##room", room ? room->name().c_str() : Tr(str::kAllRooms))) {
+    if (ImGui::Selectable(Tr(str::kAllRooms), *room_id == 0)) *room_id = 0;
+    if (ctx.snapshot && ctx.snapshot->rooms)
+      for (const auto& r : *ctx.snapshot->rooms)
+        if (r.exam_id() == *exam_id && ImGui::Selectable(r.name().c_str(), r.id() == *room_id)) *room_id = r.id();
+    ImGui::EndCombo();
+  }
+  ImGui::PopID();
+  return changed;
+}
+
 }  // namespace exam::ui

@@ -9,6 +9,7 @@
 #include "exam/v1/common.pb.h"
 #include "net/directory_snapshot.h"
 #include "ui/strings.h"
+#include "ui/ui_context.h"
 
 namespace exam::ui {
 
@@ -31,5 +32,10 @@ void StageLabel(core::Stage stage);
 void VerticalRule();
 // Horizontal bar split by stage; with labels when `labels` and the segment fits them.
 void StageBar(const net::StageCounts& counts, ImVec2 size, bool labels);
+
+// "考试 [exam ▾] [room ▾]": the exam and room pickers every support workspace starts its
+// toolbar with. Picking another exam resets the room. Returns true when the exam changed
+// (the caller drops its selection); `id` keeps the widgets of panels apart.
+bool ExamAndRoomPicker(const UiContext& ctx, const char* id, int64_t* exam_id, int64_t* room_id);
 
 }  // namespace exam::ui

@@ -1,18 +1,26 @@
 #!/bin/sh
-# Regenerates docs/screenshots/console.png (the README picture) from a build folder:
+# Regenerates the README pictures in docs/screenshots/ from a build folder:
 #   tests/gui/update_docs_screenshot.sh [BUILD_DIR]
-# The demo runs 60x faster than real time for a few seconds first, so candidates are
-# spread over the stages.
+# Each runs the embedded demo faster than real time first, so the picture shows the exam
+# in the state that workspace is about: candidates spread over the stages (overview), the
+# first appeals before the start (appeals), raised hands (help desk), recordings coming in
+# after the end (uploads).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
 console=$build/console/app/exam-console
-out=$root/docs/screenshots/console.png
-mkdir -p "$(dirname "$out")"
-args="--screenshot $out --frames 30 --time-scale 60 --delay 8 --size 1600x900"
-if [ -z "${DISPLAY:-}" ]; then
-  xvfb-run -a -s "-screen 0 1600x900x24" "$console" $args
-else
-  "$console" $args
-fi
-echo "wrote $out"
+dir=$root/docs/screenshots
+mkdir -p "$dir"
+shoot() {
+  out=$dir/$1.png; shift
+  if [ -z "${DISPLAY:-}" ]; then
+    xvfb-run -a -s "-screen 0 1600x900x24" "$console" --screenshot "$out" --frames 30 --size 1600x900 "$@"
+  else
+    "$console" --screenshot "$out" --frames 30 --size 1600x900 "$@"
+  fi
+  echo "wrote $out"
+}
+shoot console --time-scale 60 --delay 8
+shoot appeals --workspace appeals --time-scale 60 --delay 20
+shoot help --workspace help --time-scale 60 --delay 30
+shoot uploads --workspace uploads --time-scale 120 --delay 28

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "backend/server.h"
+#include "temp_dir.h"
 #include "exam/v1/appeal.grpc.pb.h"
 #include "exam/v1/audit.grpc.pb.h"
 #include "exam/v1/auth.grpc.pb.h"
@@ -21,16 +22,6 @@
 
 namespace exam::testing {
 
-// A unique temporary directory removed at destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Polls `done` until it holds or `timeout` passes; returns whether it held. Used instead of
 // sleeping: the condition is the synchronisation.

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "backend/server.h"
+#include "temp_dir.h"
 #include "exam/v1/appeal.grpc.pb.h"
 #include "exam/v1/auth.grpc.pb.h"
 #include "exam/v1/candidate.grpc.pb.h"
@@ -47,23 +48,6 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeou
 
 int64_t Ms(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMilliseconds(t); }
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("exam-appeal-feed-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 class AppealFeedTest : public ::testing::Test {
  protected:
@@ -211,7 +195,7 @@ class AppealFeedTest : public ::testing::Test {
     return a;
   }
 
-  TempDir dir_;
+  exam::testing::TempDir dir_;
   std::unique_ptr<backend::ExamServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::vector<std::unique_ptr<BackendClient>> clients_;
@@ -311,7 +295,7 @@ TEST_F(AppealFeedTest, OpeningClaimsItAndASecondReviewerSeesWhoHoldsItUntilItIsR
   EXPECT_EQ(review->handheld_id.bytes, 8u);
   EXPECT_TRUE(review->id_front.decoded());
   EXPECT_EQ(review->id_front.width, 5);
-  EXPECT_FALSE(review->registration_photo.present());  // the demo seeds none
+  EXPECT_TRUE(review->registration_photo.present());  // the demo seeds one per candidate
   ASSERT_EQ(review->captures.size(), 3u);
   ASSERT_EQ(review->appeal.captures_size(), 3);
   EXPECT_NEAR(review->appeal.captures(0).similarity(), 0.31, 1e-9);

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "backend/server.h"
+#include "temp_dir.h"
 #include "exam/v1/candidate.grpc.pb.h"
 #include "net/backend_client.h"
 
@@ -34,23 +35,6 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeou
   return done();
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("exam-net-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A candidate's laptop, driving the backend through CandidateService so that events happen.
 class CandidateDevice {
@@ -129,7 +113,7 @@ class BackendClientTest : public ::testing::Test {
     return out;
   }
 
-  TempDir dir_;
+  exam::testing::TempDir dir_;
   std::unique_ptr<backend::ExamServer> server_;
   std::string address_;
   backend::DemoInfo demo_;

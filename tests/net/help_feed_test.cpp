@@ -19,6 +19,7 @@
 #include <random>
 
 #include "backend/server.h"
+#include "temp_dir.h"
 #include "exam/v1/candidate.grpc.pb.h"
 #include "exam/v1/help.pb.h"
 #include "net/backend_client.h"
@@ -39,23 +40,6 @@ constexpr char kClaimHelp[] = "/exam.v1.HelpService/ClaimHelp";
 constexpr char kPostHelpMessage[] = "/exam.v1.HelpService/PostHelpMessage";
 constexpr char kResolveHelp[] = "/exam.v1.HelpService/ResolveHelp";
 
-class HelpTempDir {
- public:
-  HelpTempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("exam-help-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~HelpTempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Wakes waiters whenever one of the console's threads reports a change.
 class Changes {
@@ -253,7 +237,7 @@ class HelpFeedTest : public ::testing::Test {
     return ids;
   }
 
-  HelpTempDir dir_;
+  exam::testing::TempDir dir_;
   std::unique_ptr<backend::ExamServer> server_;
   std::unique_ptr<v1::CandidateService::Stub> cand_;
   Changes changes_;

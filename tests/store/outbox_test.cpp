@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "exam/v1/appeal.pb.h"
+#include "temp_dir.h"
 #include "exam/v1/live.pb.h"
 #include "store/local_store.h"
 #include "store/outbox.h"
@@ -25,23 +26,6 @@ namespace v1 = exam::v1;
 constexpr char kClaim[] = "/exam.v1.AppealService/ClaimAppeal";
 constexpr char kDecide[] = "/exam.v1.AppealService/DecideAppeal";
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("exam-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 v1::ClaimAppealRequest Claim(int64_t appeal_id) {
   v1::ClaimAppealRequest r;
@@ -77,7 +61,7 @@ class ScopedEnv {
 };
 
 TEST(LocalStoreTest, CreatesItsFolderInWalModeWithTheCurrentSchema) {
-  TempDir dir;
+  exam::testing::TempDir dir;
   const std::string path = dir.File("staff/console.sqlite");
   LocalStore store(path);
   EXPECT_TRUE(std::filesystem::exists(path));
@@ -89,7 +73,7 @@ TEST(LocalStoreTest, CreatesItsFolderInWalModeWithTheCurrentSchema) {
 }
 
 TEST(LocalStoreTest, RefusesAFileWrittenByANewerConsole) {
-  TempDir dir;
+  exam::testing::TempDir dir;
   const std::string path = dir.File("console.sqlite");
   { LocalStore(path).Exec("PRAGMA user_version=99"); }
   EXPECT_THROW(LocalStore{path}, LocalStoreError);
@@ -131,7 +115,7 @@ class OutboxTest : public ::testing::Test {
     return a.value_or(OutboxAction{});
   }
 
-  TempDir dir_;
+  exam::testing::TempDir dir_;
   std::unique_ptr<LocalStore> store_;
   std::unique_ptr<Outbox> outbox_;
 };
