@@ -41,7 +41,7 @@ const char* Usage() {
          "  --no-simulator        demo: start the backend without simulated candidates\n"
          "  --frame-stats         print frame build time p50/p99/max at exit (benchmarks)\n"
          "  --audio               chime when a hand is raised or an in-exam appeal arrives\n"
-         "  --workspace NAME      first workspace: overview, uploads, appeals, help (F1–F4)\n"
+         "  --workspace NAME      first workspace: overview, uploads, appeals, help, live (F1–F5)\n"
          "  --store FILE          local store (outbox of actions); default under\n"
          "                        $XDG_DATA_HOME/exam-console/, a temporary file for the demo\n"
          "  --help                show this text\n";
@@ -132,7 +132,7 @@ ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) 
       if (!value(&v)) return ParseResult::kError;
       o->workspace = v;
       if (!ui::IsWorkspace(o->workspace)) {
-        *error = "--workspace must be overview, uploads, appeals or help";
+        *error = "--workspace must be overview, uploads, appeals, help or live";
         return ParseResult::kError;
       }
     } else if (arg == "--store") {

@@ -9,6 +9,7 @@
 #include "ui/overview_panel.h"
 #include "ui/appeals_panel.h"
 #include "ui/help_desk_panel.h"
+#include "ui/live_wall_panel.h"
 #include "ui/notice_overlay.h"
 #include "ui/status_bar.h"
 #include "ui/uploads_panel.h"
@@ -29,6 +30,7 @@ const Workspace kWorkspaces[] = {
     {"uploads", str::kUploads, GLFW_KEY_F2, "F2"},
     {"appeals", str::kAppealsWorkspace, GLFW_KEY_F3, "F3"},
     {"help", str::kHelpDeskWorkspace, GLFW_KEY_F4, "F4"},
+    {"live", str::kLiveWorkspace, GLFW_KEY_F5, "F5"},
 };
 
 }  // namespace
@@ -45,6 +47,7 @@ PanelRegistry::PanelRegistry(std::string username) {
   panels_.push_back(std::make_unique<UploadsPanel>());
   panels_.push_back(std::make_unique<AppealsPanel>());
   panels_.push_back(std::make_unique<HelpDeskPanel>());
+  panels_.push_back(std::make_unique<LiveWallPanel>());
   panels_.push_back(std::make_unique<EventLogPanel>());
   panels_.push_back(std::make_unique<StatusBar>());
   panels_.push_back(std::make_unique<NoticeOverlay>());

@@ -8,6 +8,7 @@
 #include "core/stage.h"
 #include "ui/strings_appeals.h"
 #include "ui/strings_help.h"
+#include "ui/strings_live.h"
 
 // X(id, 中文, English)
 #define EXAM_UI_STRINGS(X)                                                              \
@@ -190,6 +191,7 @@ namespace str {
 EXAM_UI_STRINGS(EXAM_UI_STRING_CONSTANT)
 EXAM_UI_STRINGS_APPEALS(EXAM_UI_STRING_CONSTANT)
 EXAM_UI_STRINGS_HELP(EXAM_UI_STRING_CONSTANT)
+EXAM_UI_STRINGS_LIVE(EXAM_UI_STRING_CONSTANT)
 #undef EXAM_UI_STRING_CONSTANT
 }  // namespace str
 
