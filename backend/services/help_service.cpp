@@ -6,6 +6,8 @@
 namespace exam::backend {
 namespace {
 
+int64_t MsOf(const google::protobuf::Timestamp& t) { return google::protobuf::util::TimeUtil::TimestampToMilliseconds(t); }
+
 namespace v1 = exam::v1;
 using grpc::StatusCode;
 
@@ -18,7 +20,8 @@ class HelpServiceImpl final : public v1::HelpService::Service {
     EXAM_AUTHORIZE(ctx_, context, who);
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
-      for (auto& h : store::HelpRepository(ctx_.db).List(req->exam_id(), req->unresolved_only()))
+      for (auto& h : store::HelpRepository(ctx_.db).List(req->exam_id(), req->unresolved_only(),
+                                                              req->has_resolved_since() ? MsOf(req->resolved_since()) : 0))
         if (who.MaySeeRoom(h.room_id())) *resp->add_requests() = std::move(h);
       return grpc::Status::OK;
     });

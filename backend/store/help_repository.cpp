@@ -59,13 +59,13 @@ std::optional<HelpOwner> HelpRepository::FindOwner(int64_t help_id) {
   return HelpOwner{st.Int(0), static_cast<int>(st.Int(1))};
 }
 
-std::vector<v1::HelpRequest> HelpRepository::List(int64_t exam_id, bool unresolved_only) {
+std::vector<v1::HelpRequest> HelpRepository::List(int64_t exam_id, bool unresolved_only, int64_t resolved_since_ms) {
   std::vector<int64_t> ids;
   {
     auto st = db_.Prepare(
         "SELECT h.id FROM help_requests h JOIN sessions s ON s.id=h.session_id WHERE (?=0 OR s.exam_id=?) "
-        "AND (?=0 OR h.state<>3) ORDER BY h.raised_at, h.id");
-    st.Bind(1, exam_id).Bind(2, exam_id).Bind(3, unresolved_only ? 1 : 0);
+        "AND (?=0 OR h.state<>3) AND (h.state<>3 OR COALESCE(h.resolved_at, 0) >= ?) ORDER BY h.raised_at, h.id");
+    st.Bind(1, exam_id).Bind(2, exam_id).Bind(3, unresolved_only ? 1 : 0).Bind(4, resolved_since_ms);
     while (st.Step()) ids.push_back(st.Int(0));
   }
   std::vector<v1::HelpRequest> out;

@@ -27,7 +27,8 @@ class HelpRepository {
   std::optional<exam::v1::HelpRequest> Get(int64_t help_id);
   std::optional<HelpOwner> FindOwner(int64_t help_id);
   // exam_id 0: every exam. Oldest first.
-  std::vector<exam::v1::HelpRequest> List(int64_t exam_id, bool unresolved_only);
+  // `resolved_since_ms`: resolved requests only from then on (0: all).
+  std::vector<exam::v1::HelpRequest> List(int64_t exam_id, bool unresolved_only, int64_t resolved_since_ms = 0);
 
   // author is empty for candidate messages.
   void AddMessage(int64_t help_id, int64_t now_ms, bool from_candidate, const std::string& author,

@@ -176,10 +176,15 @@ void HelpFeed::Run() {
         v.loading = true;
       });
 
-    // Everything, resolved included: today's resolved requests carry the figures.
+    // Open ones and today's resolved ones (they carry the figures), not every closed thread.
     v1::ListHelpRequestsRequest req;
     req.set_exam_id(exam_id);
     req.set_unresolved_only(false);
+    {
+      int64_t now = backend_now_ms_ ? backend_now_ms_() : 0;
+      if (now == 0) now = SystemNowMs();
+      *req.mutable_resolved_since() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(HelpDayStartMs(now));
+    }
     v1::ListHelpRequestsResponse resp;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);

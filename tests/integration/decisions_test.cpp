@@ -278,6 +278,19 @@ TEST_F(DecisionsTest, HelpRequestsKeepTheirOrderAndOneStaffHoldsEach) {
   auto c5 = Ctx(a);
   ASSERT_TRUE(help->ListHelpRequests(c5.get(), lreq, &after).ok());
   EXPECT_EQ(after.requests_size(), 2);
+
+  // A desk showing "today" asks for the open ones and those resolved since a time.
+  v1::ListHelpRequestsRequest since;
+  *since.mutable_resolved_since() = h.resolved_at();
+  v1::ListHelpRequestsResponse with_resolved, without;
+  auto c6 = Ctx(a);
+  ASSERT_TRUE(help->ListHelpRequests(c6.get(), since, &with_resolved).ok());
+  EXPECT_EQ(with_resolved.requests_size(), 3);
+  *since.mutable_resolved_since() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(
+      google::protobuf::util::TimeUtil::TimestampToMilliseconds(h.resolved_at()) + 1);
+  auto c7 = Ctx(a);
+  ASSERT_TRUE(help->ListHelpRequests(c7.get(), since, &without).ok());
+  EXPECT_EQ(without.requests_size(), 2);
 }
 
 }  // namespace
