@@ -928,4 +928,6 @@ void AppealsPanel::Submit(UiContext& ctx, const net::AppealReview& review, bool 
   outbox_seen_version_ = UINT64_MAX;  // show "queued" at once
 }
 
+void AppealsPanel::Hidden(UiContext& ctx) { if (feed_) feed_->Watch(0); }
+
 }  // namespace exam::ui

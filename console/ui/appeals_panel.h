@@ -35,6 +35,8 @@ class AppealsPanel : public Panel {
   void Place(const UiContext& ctx) override;
   bool Visible(const UiContext& ctx) const override { return ctx.workspace == "appeals"; }
   ImGuiWindowFlags Flags() const override;
+  // In the background the feed stops polling; it resumes when the workspace is shown.
+  void Hidden(UiContext& ctx) override;
   bool Closable() const override { return false; }
 
  private:

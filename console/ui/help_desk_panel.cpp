@@ -750,4 +750,6 @@ void HelpDeskPanel::Enqueue(UiContext& ctx, const char* method, const google::pr
   outbox_seen_version_ = UINT64_MAX;  // show "pending" at once
 }
 
+void HelpDeskPanel::Hidden(UiContext& ctx) { if (feed_) feed_->Watch(0); }
+
 }  // namespace exam::ui

@@ -3,7 +3,10 @@
 namespace exam::ui {
 
 void Panel::Draw(UiContext& ctx) {
-  if (!Visible(ctx)) return;
+  if (!Visible(ctx)) {
+    Hidden(ctx);
+    return;
+  }
   Place(ctx);
   PushStyle();
   const std::string label = Label(title_, id_.c_str());

@@ -33,6 +33,8 @@ class Panel {
 
  protected:
   virtual void DrawContent(UiContext& ctx) = 0;
+  // Called on frames the panel is not shown: a workspace in the background stops polling.
+  virtual void Hidden(UiContext& ctx) {}
   // Shown this frame? Default: while open.
   virtual bool Visible(const UiContext& ctx) const { return open_; }
   // Before Begin(): position and size (SetNextWindow*).

@@ -498,4 +498,6 @@ void UploadsPanel::DrawDialog(UiContext& ctx, const v1::UploadFile& f) {
   ImGui::EndPopup();
 }
 
+void UploadsPanel::Hidden(UiContext& ctx) { if (ctx.uploads) ctx.uploads->Watch(0); }
+
 }  // namespace exam::ui

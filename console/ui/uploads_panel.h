@@ -27,6 +27,8 @@ class UploadsPanel : public Panel {
   void Place(const UiContext& ctx) override;
   bool Visible(const UiContext& ctx) const override { return ctx.workspace == "uploads"; }
   ImGuiWindowFlags Flags() const override;
+  // In the background the feed stops polling; it resumes when the workspace is shown.
+  void Hidden(UiContext& ctx) override;
   bool Closable() const override { return false; }
 
  private:
