@@ -112,9 +112,9 @@
   X(kUploads, "录像上传", "Uploads")                                                   \
   X(kUploadsSummary, "%d/%d 个文件已完成，%d 个有逾期风险，%d 个异常，%d 个停滞，%d 个设备离线", "%d/%d files complete, %d at risk, %d abnormal, %d stuck, %d offline") \
   X(kUploadsCandidates, "%d 名考生仍有未完成的文件", "%d candidates still have files to upload") \
-  X(kGroupLate, "逾期风险", "At risk of missing the deadline")                          \
+  X(kGroupLate, "逾期风险", "At risk")                          \
   X(kGroupStuck, "上传停滞", "Stuck")                                                   \
-  X(kGroupOffline, "设备离线", "Device offline")                                        \
+  X(kGroupOffline, "设备离线", "Offline")                                        \
   X(kGroupAbnormal, "录制异常", "Abnormal")                                             \
   X(kGroupWaiting, "等待上传", "Waiting")                                               \
   X(kGroupOnTrack, "正常上传", "On track")                                              \

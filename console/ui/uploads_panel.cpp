@@ -239,9 +239,11 @@ void UploadsPanel::DrawTable(UiContext& ctx, const net::UploadBoard& board) {
   ImGui::TableSetupColumn(Tr(str::kName));
   ImGui::TableSetupColumn(Tr(str::kDevice));
   ImGui::TableSetupColumn(Tr(str::kProgress), ImGuiTableColumnFlags_WidthStretch);
-  ImGui::TableSetupColumn(Tr(str::kRate));
-  ImGui::TableSetupColumn(Tr(str::kEta));
-  ImGui::TableSetupColumn(Tr(str::kDeadline));
+  // Fixed widths that fit "1:52:43" and "overdue 0:12:04", whatever the first rows held.
+  const float digits = ImGui::CalcTextSize("00:00:00").x + 8.0f;
+  ImGui::TableSetupColumn(Tr(str::kRate), ImGuiTableColumnFlags_WidthFixed, digits);
+  ImGui::TableSetupColumn(Tr(str::kEta), ImGuiTableColumnFlags_WidthFixed, digits);
+  ImGui::TableSetupColumn(Tr(str::kDeadline), ImGuiTableColumnFlags_WidthFixed, digits * 1.6f);
   ImGui::TableSetupColumn(Tr(str::kState));
   ImGui::TableSetupColumn(Tr(str::kAction));
   ImGui::TableHeadersRow();
