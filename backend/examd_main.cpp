@@ -17,12 +17,13 @@ volatile std::sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
 
 void Usage() {
-  std::cerr << "usage: examd --db PATH [--listen ADDR] [--simulate N --seed S --time-scale X] [--rooms M]\n"
+  std::cerr << "usage: examd --db PATH [--listen ADDR] [--simulate N --seed S --time-scale X --no-live-media] [--rooms M]\n"
                "             [--start-in MINUTES] [--tls-cert PEM --tls-key PEM] [--media-dir DIR]\n"
                "  --db PATH          SQLite file (created with migrations when missing)\n"
                "  --listen ADDR      host:port to serve on (default 127.0.0.1:50051)\n"
                "  --simulate N       seed a demo exam with N candidates and run the candidate simulator\n"
                "  --seed S           simulator seed (default 1): the same seed plays the same exam\n"
+               "  --no-live-media    simulated devices do not push live camera/screen/evidence streams\n"
                "  --time-scale X     backend seconds per real second (default 1)\n"
                "  --rooms M          rooms for the demo exam (default one per 40 candidates)\n"
                "  --start-in MIN     demo exam starts MIN backend minutes after seeding (default 20)\n"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   opts.seed_demo = false;
   int simulate = 0;
   uint64_t seed = 1;
+  bool live_media = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
       else if (a == "--listen") opts.listen = value();
       else if (a == "--simulate") simulate = std::stoi(value());
       else if (a == "--seed") seed = std::stoull(value());
+      else if (a == "--no-live-media") live_media = false;
       else if (a == "--time-scale") opts.time_scale = std::stod(value());
       else if (a == "--rooms") opts.demo_rooms = std::stoi(value());
       else if (a == "--start-in") opts.demo_start_in = core::minutes(std::stoi(value()));
@@ -102,6 +105,7 @@ int main(int argc, char** argv) {
     so.registration_nos = server->demo().registration_nos;
     so.seed = seed;
     so.time_scale = opts.time_scale;
+    so.live_media = live_media;
     simulator = std::make_unique<sim::CandidateSimulator>(so);
     simulator->Start();
     backend::Log("info", "simulator started", {{"candidates", std::to_string(so.registration_nos.size())},

@@ -1,3 +1,4 @@
+#include "backend/services/media_relay.h"
 #include "backend/services/session_ops.h"
 #include "backend/services/services.h"
 #include "backend/services/upload_intake.h"
@@ -256,10 +257,66 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
     });
   }
 
-  grpc::Status PushMedia(grpc::ServerContext* context, grpc::ServerReader<v1::PushMediaRequest>*,
-                         v1::PushMediaResponse*) override {
+  // One call carries one device's live stream of a track, both qualities interleaved (or
+  // one call per quality). Each quality's first packet carries its codec parameters.
+  grpc::Status PushMedia(grpc::ServerContext* context, grpc::ServerReader<v1::PushMediaRequest>* reader,
+                         v1::PushMediaResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    return grpc::Status(StatusCode::UNIMPLEMENTED, "live media relay is not part of this backend version yet");
+    auto status = Guard([&] {
+      std::lock_guard lock(ctx_.db.mutex());
+      auto row = store::ExamRepository(ctx_.db).GetSession(who.session_id);
+      if (!row) return grpc::Status(StatusCode::NOT_FOUND, "no such session");
+      if (row->state.Ended()) return grpc::Status(StatusCode::FAILED_PRECONDITION, "the session has ended");
+      return grpc::Status::OK;
+    });
+    if (!status.ok()) return status;
+    auto allowed = [&](v1::TrackKind t) {
+      switch (who.device) {
+        case v1::DEVICE_KIND_LAPTOP: return t == v1::TRACK_KIND_CAMERA || t == v1::TRACK_KIND_SCREEN;
+        case v1::DEVICE_KIND_EVIDENCE_PHONE: return t == v1::TRACK_KIND_EVIDENCE;
+        case v1::DEVICE_KIND_SECOND_CAMERA: return t == v1::TRACK_KIND_SECOND_CAMERA;
+        default: return false;
+      }
+    };
+    struct Claim {
+      std::shared_ptr<MediaRelay::Channel> channel;
+      uint64_t id = 0;
+    };
+    std::map<MediaRelay::Key, Claim> claims;
+    auto release = [&] {
+      for (auto& [key, c] : claims)
+        if (c.channel) c.channel->Release(c.id);
+    };
+    int64_t accepted = 0;
+    v1::PushMediaRequest req;
+    while (reader->Read(&req)) {
+      if (!v1::TrackKind_IsValid(req.track()) || !allowed(req.track())) {
+        release();
+        return grpc::Status(StatusCode::INVALID_ARGUMENT, "this device does not record that track");
+      }
+      if (req.quality() != v1::QUALITY_TILE && req.quality() != v1::QUALITY_FULL) {
+        release();
+        return grpc::Status(StatusCode::INVALID_ARGUMENT, "quality must be QUALITY_TILE or QUALITY_FULL");
+      }
+      if (req.packet().data().size() > kMaxLivePacketBytes) {
+        release();
+        return grpc::Status(StatusCode::INVALID_ARGUMENT, "live packet larger than 4 MiB");
+      }
+      const MediaRelay::Key key{who.session_id, req.track(), req.quality()};
+      auto& claim = claims[key];
+      if (!claim.channel) {
+        if (!req.packet().has_parameters() || req.packet().parameters().codec().empty()) {
+          release();
+          return grpc::Status(StatusCode::INVALID_ARGUMENT, "the first packet of a stream carries its codec parameters");
+        }
+        claim.channel = relay_->Get(key);
+        claim.id = claim.channel->Claim();
+      }
+      if (claim.channel->Publish(claim.id, req.packet())) ++accepted;
+    }
+    release();
+    resp->set_packets(accepted);
+    return grpc::Status::OK;
   }
 
   grpc::Status BeginUpload(grpc::ServerContext* context, const v1::BeginUploadRequest* req,
@@ -284,6 +341,8 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   }
 
  private:
+  static constexpr size_t kMaxLivePacketBytes = 4u << 20;
+
   std::pair<store::SessionRow, const store::ExamRecord&> Load(WriteScope& w, const Principal& who) {
     auto row = store::ExamRepository(w.db()).GetSession(who.session_id);
     if (!row) Refuse(StatusCode::NOT_FOUND, "session gone");
@@ -313,6 +372,7 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
 
   BackendContext& ctx_;
   UploadIntake uploads_;
+  std::shared_ptr<MediaRelay> relay_ = MediaRelay::For(ctx_);  // after ctx_: initialised from it
 };
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include "backend/services/media_relay.h"
 #include "backend/services/session_ops.h"
 #include "backend/services/services.h"
 #include "backend/store/proctoring_repository.h"
@@ -13,10 +14,37 @@ class LiveServiceImpl final : public v1::LiveService::Service {
  public:
   explicit LiveServiceImpl(BackendContext& ctx) : ctx_(ctx) {}
 
-  grpc::Status WatchMedia(grpc::ServerContext* context, const v1::WatchMediaRequest*,
-                          grpc::ServerWriter<v1::MediaPacket>*) override {
+  // Parameters on the first message, then packets from the latest keyframe on, then live.
+  // While the device is not pushing the stream stays open and sends nothing (the console
+  // tells a stall by the time since the last packet).
+  grpc::Status WatchMedia(grpc::ServerContext* context, const v1::WatchMediaRequest* req,
+                          grpc::ServerWriter<v1::MediaPacket>* writer) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    return grpc::Status(StatusCode::UNIMPLEMENTED, "live media relay is not part of this backend version yet");
+    if (!v1::TrackKind_IsValid(req->track()) || req->track() == v1::TRACK_KIND_UNSPECIFIED)
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "track is required");
+    if (!v1::Quality_IsValid(req->quality()))
+      return grpc::Status(StatusCode::INVALID_ARGUMENT, "unknown quality");
+    // Unspecified means the small tile stream: the cheap one.
+    const v1::Quality quality = req->quality() == v1::QUALITY_FULL ? v1::QUALITY_FULL : v1::QUALITY_TILE;
+    auto status = Guard([&] {
+      std::lock_guard lock(ctx_.db.mutex());
+      auto row = store::ExamRepository(ctx_.db).GetSession(req->session_id());
+      // One answer for both, as for ProctorAction: sessions of other rooms are not probed.
+      if (!row || !who.MaySeeRoom(row->room_id))
+        return grpc::Status(StatusCode::NOT_FOUND, "no such session in your rooms");
+      return grpc::Status::OK;
+    });
+    if (!status.ok()) return status;
+    auto channel = relay_->Get(MediaRelay::Key{req->session_id(), req->track(), quality});
+    MediaRelay::Channel::Cursor cursor;
+    v1::MediaPacket packet;
+    while (!context->IsCancelled() && !ctx_.hub.closed()) {
+      if (!channel->Next(cursor, &packet, std::chrono::steady_clock::now() + std::chrono::milliseconds(250)))
+        continue;
+      if (!writer->Write(packet)) return grpc::Status::OK;
+    }
+    if (ctx_.hub.closed()) return grpc::Status(StatusCode::UNAVAILABLE, "backend shutting down");
+    return grpc::Status::OK;
   }
 
   grpc::Status ProctorAction(grpc::ServerContext* context, const v1::ProctorActionRequest* req,
@@ -123,6 +151,7 @@ class LiveServiceImpl final : public v1::LiveService::Service {
 
  private:
   BackendContext& ctx_;
+  std::shared_ptr<MediaRelay> relay_ = MediaRelay::For(ctx_);  // after ctx_: initialised from it
 };
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <unordered_set>
 
 #include "backend/sim/blobs.h"
+#include "backend/sim/live_pusher.h"
 #include "core/exam_rules.h"
 #include "core/session_machine.h"
 #include "exam/v1/candidate.grpc.pb.h"
@@ -250,6 +251,7 @@ struct CandidateSimulator::Impl {
   std::unordered_set<grpc::ClientContext*> calls;
 
   std::vector<std::unique_ptr<Candidate>> candidates;
+  std::unique_ptr<LivePusher> live;  // null when live media is off
   std::atomic<int> finished_count{0};
   int bootstrap_failures = 0;  // touched only by the one bootstrapping candidate at a time
 };
@@ -370,6 +372,7 @@ class Candidate {
     bool offline = false;         // by plan: silent (no heartbeats, no uploads) until upload_due
     bool waiting = false;         // holds only files that wait for staff (heartbeats less often)
     std::set<int64_t> acted;      // file messages (recall, rerecord) this device acted on
+    bool live = false;            // pushing its live tracks
   };
 
   enum class StepKind { kShow, kComplete, kInterruptStart, kInterruptEnd, kEndCheck };
@@ -473,6 +476,30 @@ class Candidate {
     d.next_hb = std::min(d.next_hb, std::max(SteadyClock::now(), d.last_hb + std::chrono::milliseconds(100)));
   }
 
+  // --- live media ----------------------------------------------------------------------
+
+  // The tracks a device pushes live.
+  static std::vector<media::LoopTrack> LiveTracks(const Device& d) {
+    if (d.kind == v1::DEVICE_KIND_LAPTOP) return {media::LoopTrack::kCamera, media::LoopTrack::kScreen};
+    if (d.kind == v1::DEVICE_KIND_EVIDENCE_PHONE) return {media::LoopTrack::kEvidence};
+    return {};
+  }
+  void LiveOn(Device& d) {
+    if (!sim_.live || !d.joined || ended_) return;
+    d.live = true;
+    // Each candidate starts somewhere else in the loop, so the wall does not move in step.
+    const int offset = static_cast<int>(Mix(sim_.opt.seed ^ Mix(0x11FEull + static_cast<uint64_t>(plan_.index))) % 64);
+    for (media::LoopTrack t : LiveTracks(d)) sim_.live->Want({plan_.index, t}, d.token, offset);
+  }
+  void LiveOff(Device& d) {
+    if (!sim_.live || !d.live) return;
+    d.live = false;
+    for (media::LoopTrack t : LiveTracks(d)) sim_.live->Drop({plan_.index, t});
+  }
+  void LiveOffAll() {
+    for (Device* d : Devices()) LiveOff(*d);
+  }
+
   // --- calls -------------------------------------------------------------------------
 
   template <typename Req, typename Resp, typename Method>
@@ -558,6 +585,7 @@ class Candidate {
     Log("gives up: " + why);
     sim_.counters.failed.fetch_add(1);
     phase_ = Phase::kDone;
+    LiveOffAll();
     for (Device* d : Devices()) d->active = false;
     action_due_ = help_due_ = help_reply_due_ = kNever;
     MarkFinished();
@@ -582,6 +610,7 @@ class Candidate {
     }
     dev.token = resp.token();
     dev.joined = true;
+    if (dev.live) LiveOn(dev);  // signed in again: later reopenings use the new token
     if (resp.session().updated_at().seconds() > 0 && !sim_.clock.known())
       sim_.clock.Sample(sent, SteadyClock::now(), FromProto(resp.session().updated_at()));
     join_exam_ = resp.exam();
@@ -1038,6 +1067,9 @@ class Candidate {
     step_ = 0;
     step_retries_ = 0;
     action_due_ = AtBackend(timeline_[0].at, std::chrono::milliseconds(1));
+    // The camera, the screen and the evidence phone go live with the answering.
+    LiveOn(laptop_);
+    LiveOn(phone_);
   }
 
   // What was due while the recording was down happens right after it resumes: the question
@@ -1125,8 +1157,10 @@ class Candidate {
           if (started) {
             sim_.counters.interruptions.fetch_add(1);
             Log("recording interrupted");
+            LiveOff(laptop_);  // the laptop's streams stall with its recording
           } else {
             Log("recording resumed");
+            LiveOn(laptop_);
           }
           UpdateSession(resp);
           if (ended_) return;
@@ -1142,6 +1176,7 @@ class Candidate {
         if (r.refusal == core::Refusal::kAlreadyInterrupted) interrupted_ = true;
         if (r.refusal == core::Refusal::kNoInterruption) {
           interrupted_ = false;
+          LiveOn(laptop_);
           ReplayDeferred();
         }
         if (r.refusal == core::Refusal::kEnded) Log("resumed too late: " + r.status.error_message());
@@ -1202,6 +1237,7 @@ class Candidate {
   void OnEnded(v1::Outcome outcome) {
     if (ended_) return;
     ended_ = true;
+    LiveOffAll();
     if (session_.has_ended_at()) ended_at_ = FromProto(session_.ended_at());
     else ended_at_ = BackendNow();
     auto& c = sim_.counters;
@@ -1659,6 +1695,7 @@ class Candidate {
 
   // The candidate has nothing more to do.
   void Finish() {
+    LiveOffAll();
     for (Device* d : Devices()) {
       d->active = false;
       d->waiting = false;
@@ -1740,6 +1777,14 @@ CandidateSimulator::Impl::Impl(SimulatorOptions o)
   args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
   channel = grpc::CreateCustomChannel(opt.address, creds, args);
   stub = v1::CandidateService::NewStub(channel);
+  if (opt.live_media) {
+    // A connection of its own, so live packets never queue in front of the exam's calls.
+    grpc::ChannelArguments live_args;
+    live_args.SetInt("exam.sim.live_media", 1);
+    live_args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+    live = std::make_unique<LivePusher>(grpc::CreateCustomChannel(opt.address, creds, live_args),
+                                        [this] { return clock.Now(); });
+  }
   candidates.reserve(plans.size());
   for (const auto& p : plans) candidates.push_back(std::make_unique<Candidate>(*this, p));
 }
@@ -1775,6 +1820,7 @@ void CandidateSimulator::Impl::Stop() {
     stopping.store(true);
   }
   q_cv.notify_all();
+  if (live) live->Shutdown();
   {
     std::lock_guard lk(calls_mu);
     for (grpc::ClientContext* c : calls) c->TryCancel();
@@ -1913,6 +1959,12 @@ SimulatorStats CandidateSimulator::Stats() const {
   s.rerecords_completed = c.rerecords_completed;
   s.uploads_expired = c.uploads_expired;
   s.uploads_refused = c.uploads_refused;
+  if (const auto& live = impl_->live) {
+    s.live_streams_opened = live->streams_opened();
+    s.live_streams_active = live->active_streams();
+    s.live_packets = live->packets();
+    s.live_errors = live->errors();
+  }
   return s;
 }
 

@@ -43,6 +43,11 @@ struct SimulatorOptions {
   // and multiplies every bandwidth. Only 1 keeps the planned shape against the 2 h resume
   // deadline (slow uploads miss it); tests about other things raise it to finish sooner.
   double upload_speedup = 1.0;
+  // Live media: while answering, each laptop pushes its camera and screen and each evidence
+  // phone its camera through PushMedia (pre-encoded H.264 loops at real time, tile and full
+  // quality); stops at the end or during a recording interruption. Tests that do not watch
+  // turn it off.
+  bool live_media = true;
   // PEM root certificates for TLS; empty means a plain-text channel.
   std::string tls_root_certs_pem;
   // Optional sink for one-line progress notes (called from worker threads).
@@ -94,6 +99,12 @@ struct SimulatorStats {
   int64_t rerecords_completed = 0;    // re-recorded files committed
   int64_t uploads_expired = 0;        // files given up at the resume deadline (parked, stuck, never re-recorded)
   int64_t uploads_refused = 0;        // files given up because the backend refused them
+
+  // Live media (SimulatorOptions::live_media).
+  int64_t live_streams_opened = 0;    // PushMedia streams opened (reopenings included)
+  int64_t live_streams_active = 0;    // open now
+  int64_t live_packets = 0;           // packets written (both qualities)
+  int64_t live_errors = 0;            // streams that failed
 };
 
 enum class Attendance {

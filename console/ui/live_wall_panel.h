@@ -1,15 +1,35 @@
 #pragma once
-// The live wall of proctors.
+// The live wall of proctors (监考墙): one tile per candidate of a room with the laptop
+// camera's live video and what needs attention (help, alerts, appeal, interruption,
+// evidence camera lost, uploads pending), most urgent first. Video streams are opened by a
+// LiveFeed on its own threads and decoded by a LiveDecoderPool; the panel only uploads new
+// pictures of visible tiles and draws. Tiles off screen decode keyframes only.
 #include <imgui.h>
 
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/attention.h"
+#include "media/live_decoder_pool.h"
+#include "net/live_feed.h"
+#include "render/yuv_video.h"
 #include "ui/panel.h"
 
 namespace exam::ui {
 
 class LiveWallPanel : public Panel {
  public:
-  LiveWallPanel() : Panel("live", str::kLiveWorkspace) {}
+  LiveWallPanel();
+  ~LiveWallPanel() override;
   bool InViewMenu() const override { return false; }
+  // Closes the streams, joins the decoders and frees the textures (GL still current).
+  void Stop() override;
 
  protected:
   void DrawContent(UiContext& ctx) override;
@@ -17,6 +37,59 @@ class LiveWallPanel : public Panel {
   bool Visible(const UiContext& ctx) const override { return ctx.workspace == "live"; }
   ImGuiWindowFlags Flags() const override;
   bool Closable() const override { return false; }
+
+ private:
+  // Hands the feed's packets to the pool (on gRPC threads).
+  class PoolSink : public net::LiveMediaSink {
+   public:
+    void Attach(media::LiveDecoderPool* pool) { pool_ = pool; }
+    void Map(const net::LiveStreamKey& key, media::LiveDecoderPool::StreamId id);
+    void Unmap(const net::LiveStreamKey& key);
+    void OnParameters(const net::LiveStreamKey& key, const exam::v1::CodecParameters& p) override;
+    void OnPacket(const net::LiveStreamKey& key, const exam::v1::MediaPacket& p) override;
+
+   private:
+    media::LiveDecoderPool::StreamId Find(const net::LiveStreamKey& key);
+    std::mutex mu_;
+    std::map<net::LiveStreamKey, media::LiveDecoderPool::StreamId> ids_;
+    media::LiveDecoderPool* pool_ = nullptr;
+  };
+
+  struct Tile {
+    media::LiveDecoderPool::StreamId stream = 0;
+    render::YuvTextures textures;
+    uint64_t uploaded_version = 0;
+    bool visible = false;
+  };
+
+  void EnsureStarted(UiContext& ctx);
+  void DrawToolbar(UiContext& ctx, const std::vector<const exam::v1::Room*>& rooms);
+  void SyncStreams(const std::vector<int64_t>& wanted, const std::vector<int64_t>& visible, int64_t full_session);
+  void UploadIfNew(Tile& t);
+  void DrawTile(UiContext& ctx, ImDrawList* dl, const exam::v1::Session& s, ImVec2 p0, ImVec2 p1, bool focused,
+                bool large);
+  void HandleKeys(const std::vector<int64_t>& order, int columns, int per_page);
+  void HandleRoomKeys();
+
+  std::unique_ptr<media::LiveDecoderPool> pool_;
+  PoolSink sink_;
+  std::unique_ptr<net::LiveFeed> feed_;
+  render::YuvRenderer renderer_;
+  std::string renderer_error_;
+  bool renderer_tried_ = false;
+  std::unordered_map<int64_t, Tile> tiles_;  // by session id
+  // The enlarged candidate's full-size stream (QUALITY_FULL), open while enlarged.
+  int64_t full_session_ = 0;
+  Tile full_;
+  std::map<net::LiveStreamKey, net::LiveStreamStatus> feed_status_;
+  core::AttentionOrder order_;
+  int64_t room_id_ = 0;     // 0: every room the proctor sees
+  int room_index_ = -1;     // set by the number keys
+  int fixed_side_ = 0;      // 0: auto grid; n: n x n with pages
+  int page_ = 0;
+  int64_t focus_session_ = 0;
+  bool enlarged_ = false;
+  int last_columns_ = 1;
 };
 
 }  // namespace exam::ui

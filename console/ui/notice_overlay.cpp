@@ -38,6 +38,14 @@ namespace {
 
 // The workspace that handles a notice; while it is open its own queue shows the same thing,
 // so the card would only cover it.
+// At most `max` bytes, cut between characters, with an ellipsis when cut.
+std::string ClipUtf8(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n) + "…";
+}
+
 const char* WorkspaceOf(net::NoticeKind k) { return k == net::NoticeKind::kHelpRaised ? "help" : "appeals"; }
 
 }  // namespace
@@ -116,7 +124,9 @@ void NoticeOverlay::DrawContent(UiContext& ctx) {
     TextUnformatted(who);
     const float buttons = ImGui::CalcTextSize(Tr(str::kOpen)).x + ImGui::CalcTextSize(Tr(str::kDismiss)).x +
                           4 * ImGui::GetStyle().FramePadding.x + ImGui::GetStyle().ItemSpacing.x;
-    TextColored(theme::kMuted, n.detail.substr(0, 60));
+    const std::string detail = ClipUtf8(n.detail, 60);
+    if (ctx.want_glyphs) ctx.want_glyphs(detail);  // candidates' words: rare characters too
+    TextColored(theme::kMuted, detail);
     ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - buttons);
     if (ImGui::SmallButton(Label(str::kOpen, "open").c_str())) {
       ctx.workspace = WorkspaceOf(n.kind);

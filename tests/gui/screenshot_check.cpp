@@ -39,8 +39,9 @@ double Luma(const unsigned char* p) { return 0.299 * p[0] + 0.587 * p[1] + 0.114
 int main(int argc, char** argv) {
   const bool uploads = argc == 3 && std::string(argv[2]) == "uploads";
   const bool appeals = argc == 3 && std::string(argv[2]) == "appeals";
-  if (argc != 2 && !uploads && !appeals) {
-    std::fprintf(stderr, "usage: screenshot_check FILE.png [uploads|appeals]\n");
+  const bool wall = argc == 3 && std::string(argv[2]) == "wall";
+  if (argc != 2 && !uploads && !appeals && !wall) {
+    std::fprintf(stderr, "usage: screenshot_check FILE.png [uploads|appeals|wall]\n");
     return 2;
   }
   Image img;
@@ -82,6 +83,26 @@ int main(int argc, char** argv) {
     for (int x = 0; x < img.w / 3; ++x) green += NearGreen(img.At(x, y), 14) ? 1 : 0;
   }
   check(green >= 25, "status bar shows the online green", green);
+
+  if (wall) {
+    // Decoded camera video in the tiles. The simulator's camera loop has a pure red key block
+    // in the top-left corner of every frame, which the tile's top strip (black at alpha
+    // 150/255) darkens to about (105, 0, 0); the loop's moving square is white. Counted over
+    // the wall (under the toolbar, above the event log): at least 16 tiles' worth of each.
+    int key = 0, white = 0;
+    for (int y = img.h * 6 / 100; y < img.h * 70 / 100; ++y) {
+      for (int x = 0; x < img.w; ++x) {
+        const auto* p = img.At(x, y);
+        key += (p[0] >= 80 && p[0] <= 135 && p[1] <= 30 && p[2] <= 30) ? 1 : 0;
+        white += (p[0] >= 245 && p[1] >= 245 && p[2] >= 245) ? 1 : 0;
+      }
+    }
+    check(key >= 16 * 250, "at least 16 tiles show the camera's red key block (under the tile strip)", key);
+    check(white >= 16 * 40, "at least 16 tiles show the camera's moving white square", white);
+    stbi_image_free(img.px);
+    std::printf(failures == 0 ? "screenshot looks right\n" : "%d check(s) failed\n", failures);
+    return failures == 0 ? 0 : 1;
+  }
 
   if (appeals) {
     // The review view (right of the queue, upper half) shows the decoded ID photos large:

@@ -97,6 +97,9 @@ sim::SimulatorOptions DemoBackend::SimulatorFor(uint64_t seed, int worker_thread
   o.time_scale = options_.time_scale;
   o.worker_threads = worker_threads;
   o.upload_speedup = 30;
+  // Live media costs CPU at real time whatever the time scale; only tests that watch it
+  // turn it on.
+  o.live_media = false;
   // One write per line: workers log at the same time.
   if (std::getenv("SIM_TEST_VERBOSE")) o.log = [](const std::string& s) { std::cerr << (s + "\n"); };
   return o;
