@@ -14,6 +14,7 @@ extern "C" {
 #include <thread>
 
 #include "backend/media/live_loop.h"
+#include "media_watcher.h"
 #include "backend/services/media_relay.h"
 #include "backend_fixture.h"
 
@@ -25,61 +26,7 @@ using media::LoopQuality;
 using media::LoopTrack;
 
 // A WatchMedia call read on its own thread; packets are collected for the test to inspect.
-class Watcher {
- public:
-  Watcher(std::shared_ptr<grpc::Channel> channel, const std::string& token, int64_t session, v1::TrackKind track,
-          v1::Quality quality)
-      : stub_(v1::LiveService::NewStub(std::move(channel))) {
-    ctx_.AddMetadata("authorization", "Bearer " + token);
-    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    v1::WatchMediaRequest req;
-    req.set_session_id(session);
-    req.set_track(track);
-    req.set_quality(quality);
-    reader_ = stub_->WatchMedia(&ctx_, req);
-    thread_ = std::thread([this] {
-      v1::MediaPacket p;
-      while (reader_->Read(&p)) {
-        std::lock_guard lock(mu_);
-        packets_.push_back(p);
-      }
-      auto st = reader_->Finish();
-      std::lock_guard lock(mu_);
-      status_ = st;
-      done_ = true;
-    });
-  }
-  ~Watcher() {
-    ctx_.TryCancel();
-    thread_.join();
-  }
-  size_t count() const {
-    std::lock_guard lock(mu_);
-    return packets_.size();
-  }
-  std::vector<v1::MediaPacket> packets() const {
-    std::lock_guard lock(mu_);
-    return packets_;
-  }
-  bool done() const {
-    std::lock_guard lock(mu_);
-    return done_;
-  }
-  grpc::Status status() const {
-    std::lock_guard lock(mu_);
-    return status_;
-  }
-
- private:
-  std::unique_ptr<v1::LiveService::Stub> stub_;
-  grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReader<v1::MediaPacket>> reader_;
-  mutable std::mutex mu_;
-  std::vector<v1::MediaPacket> packets_;
-  grpc::Status status_;
-  bool done_ = false;
-  std::thread thread_;
-};
+using exam::testing::MediaWatcher;
 
 // One PushMedia call of a device: writes frames of the camera loop, both qualities.
 class Pusher {
@@ -305,8 +252,8 @@ TEST(MediaRelayTest, ASlowWatcherSkipsToTheLatestKeyframe) {
 TEST_F(LiveMediaTest, AProctorReceivesParametersThenAKeyframeAndThePacketsDecodeToThePattern) {
   const Candidate cand = JoinLaptop(0);
   const auto [proctor, other] = Proctors(cand.room_id);
-  Watcher tile(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
-  Watcher full(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_FULL);
+  MediaWatcher tile(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
+  MediaWatcher full(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_FULL);
   Pusher push(Channel(), cand.token);
   // The first frame tells that both watchers are attached (a watcher joining later would
   // rightly start at a later keyframe).
@@ -354,13 +301,13 @@ TEST_F(LiveMediaTest, AProctorReceivesParametersThenAKeyframeAndThePacketsDecode
 TEST_F(LiveMediaTest, AWatcherJoiningMidStreamStartsOnTheLatestKeyframe) {
   const Candidate cand = JoinLaptop(1);
   const auto [proctor, other] = Proctors(cand.room_id);
-  Watcher first(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
+  MediaWatcher first(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
   Pusher push(Channel(), cand.token);
   ASSERT_TRUE(push.Push(0, 1));
   ASSERT_TRUE(WaitFor([&] { return first.count() >= 1; }));
   ASSERT_TRUE(push.Push(1, 22));
   ASSERT_TRUE(WaitFor([&] { return first.count() >= 22; }));
-  Watcher late(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
+  MediaWatcher late(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
   ASSERT_TRUE(WaitFor([&] { return late.count() >= 7; }));  // frames 15..21
   ASSERT_TRUE(push.Push(22, 40));
   ASSERT_TRUE(WaitFor([&] { return late.count() >= 25; }));
@@ -380,22 +327,22 @@ TEST_F(LiveMediaTest, OtherRoomsUnknownSessionsAndWrongTracksAreRefused) {
   const Candidate cand = JoinLaptop(0);
   const auto [proctor, other] = Proctors(cand.room_id);
   {
-    Watcher w(Channel(), other, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
+    MediaWatcher w(Channel(), other, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
     ASSERT_TRUE(WaitFor([&] { return w.done(); }));
     EXPECT_EQ(w.status().error_code(), grpc::StatusCode::NOT_FOUND) << w.status().error_message();
   }
   {
-    Watcher w(Channel(), proctor, 987654, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
+    MediaWatcher w(Channel(), proctor, 987654, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
     ASSERT_TRUE(WaitFor([&] { return w.done(); }));
     EXPECT_EQ(w.status().error_code(), grpc::StatusCode::NOT_FOUND);
   }
   {
-    Watcher w(Channel(), Login("grader1"), cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
+    MediaWatcher w(Channel(), Login("grader1"), cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
     ASSERT_TRUE(WaitFor([&] { return w.done(); }));
     EXPECT_EQ(w.status().error_code(), grpc::StatusCode::PERMISSION_DENIED) << w.status().error_message();
   }
   {
-    Watcher w(Channel(), proctor, cand.session_id, v1::TRACK_KIND_UNSPECIFIED, v1::QUALITY_TILE);
+    MediaWatcher w(Channel(), proctor, cand.session_id, v1::TRACK_KIND_UNSPECIFIED, v1::QUALITY_TILE);
     ASSERT_TRUE(WaitFor([&] { return w.done(); }));
     EXPECT_EQ(w.status().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
@@ -426,7 +373,7 @@ TEST_F(LiveMediaTest, OtherRoomsUnknownSessionsAndWrongTracksAreRefused) {
 TEST_F(LiveMediaTest, ACutPushLeavesTheWatcherOpenAndANewPushResumesDelivery) {
   const Candidate cand = JoinLaptop(2);
   const auto [proctor, other] = Proctors(cand.room_id);
-  Watcher w(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
+  MediaWatcher w(Channel(), proctor, cand.session_id, v1::TRACK_KIND_CAMERA, v1::QUALITY_TILE);
   {
     Pusher push(Channel(), cand.token);
     ASSERT_TRUE(push.Push(0, 1));

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "backend/sim/simulator.h"
+#include "media_watcher.h"
 #include "sim_backend_support.h"
 
 namespace exam::sim {
@@ -27,43 +28,7 @@ bool Ended(const v1::Session& s) {
 }
 
 // Reads a WatchMedia call on its own thread.
-class Watch {
- public:
-  Watch(std::shared_ptr<grpc::Channel> channel, const std::string& token, int64_t session, v1::TrackKind track)
-      : stub_(v1::LiveService::NewStub(std::move(channel))) {
-    ctx_.AddMetadata("authorization", "Bearer " + token);
-    v1::WatchMediaRequest req;
-    req.set_session_id(session);
-    req.set_track(track);
-    req.set_quality(v1::QUALITY_TILE);
-    reader_ = stub_->WatchMedia(&ctx_, req);
-    thread_ = std::thread([this] {
-      v1::MediaPacket p;
-      while (reader_->Read(&p)) {
-        std::lock_guard lock(mu_);
-        packets_.push_back(p);
-      }
-      status_ = reader_->Finish();
-    });
-  }
-  ~Watch() {
-    ctx_.TryCancel();
-    thread_.join();
-  }
-  std::vector<v1::MediaPacket> packets() const {
-    std::lock_guard lock(mu_);
-    return packets_;
-  }
-
- private:
-  std::unique_ptr<v1::LiveService::Stub> stub_;
-  grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReader<v1::MediaPacket>> reader_;
-  mutable std::mutex mu_;
-  std::vector<v1::MediaPacket> packets_;
-  grpc::Status status_;
-  std::thread thread_;
-};
+using exam::testing::MediaWatcher;
 
 TEST(SimulatorLive, AProctorWatchesASimulatedCandidateWhileAnswering) {
   DemoBackend backend(6, 60, core::minutes(10));
@@ -87,12 +52,12 @@ TEST(SimulatorLive, AProctorWatchesASimulatedCandidateWhileAnswering) {
       90s, 100ms))
       << "nobody reached answering";
 
-  Watch camera(backend.channel(), backend.admin_token(), answering.id(), v1::TRACK_KIND_CAMERA);
-  Watch screen(backend.channel(), backend.admin_token(), answering.id(), v1::TRACK_KIND_SCREEN);
+  MediaWatcher camera(backend.channel(), backend.admin_token(), answering.id(), v1::TRACK_KIND_CAMERA);
+  MediaWatcher screen(backend.channel(), backend.admin_token(), answering.id(), v1::TRACK_KIND_SCREEN);
   // 15 fps camera, 5 fps screen: a second of each, in real time.
   ASSERT_TRUE(PollUntil([&] { return camera.packets().size() >= 15 && screen.packets().size() >= 5; }, 10s))
       << "camera " << camera.packets().size() << ", screen " << screen.packets().size() << " packets";
-  for (const Watch* w : {&camera, &screen}) {
+  for (const MediaWatcher* w : {&camera, &screen}) {
     const auto packets = w->packets();
     ASSERT_TRUE(packets.front().has_parameters());
     EXPECT_EQ(packets.front().parameters().codec(), "h264");
