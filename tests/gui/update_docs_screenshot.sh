@@ -4,7 +4,7 @@
 # Each runs the embedded demo faster than real time first, so the picture shows the exam
 # in the state that workspace is about: candidates spread over the stages (overview), the
 # first appeals before the start (appeals), raised hands (help desk), recordings coming in
-# after the end (uploads).
+# after the end (uploads), 64 candidates answering on camera (live wall).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
@@ -24,3 +24,4 @@ shoot console --time-scale 60 --delay 8
 shoot appeals --workspace appeals --time-scale 60 --delay 20
 shoot help --workspace help --time-scale 60 --delay 30
 shoot uploads --workspace uploads --time-scale 120 --delay 28
+shoot wall --workspace live --candidates 64 --time-scale 60 --delay 30
