@@ -24,4 +24,4 @@ shoot console --time-scale 60 --delay 8
 shoot appeals --workspace appeals --time-scale 60 --delay 20
 shoot help --workspace help --time-scale 60 --delay 30
 shoot uploads --workspace uploads --time-scale 120 --delay 28
-shoot wall --workspace live --candidates 64 --time-scale 60 --delay 30
+shoot wall --workspace live --candidates 64 --time-scale 60 --delay 30  # answering: video in every tile
