@@ -18,8 +18,9 @@ std::string FormatClock(int64_t unix_ms) {
 }
 
 std::string FormatDuration(int64_t ms) {
-  const bool negative = ms < 0;
-  int64_t s = (negative ? -ms : ms) / 1000;
+  int64_t s = (ms < 0 ? -ms : ms) / 1000;
+  // Less than a second past zero shows as 00:00, not "-00:00".
+  const bool negative = ms < 0 && s > 0;
   const int64_t h = s / 3600;
   s %= 3600;
   char buf[32];
