@@ -244,6 +244,11 @@ void HelpDeskPanel::DrawContent(UiContext& ctx) {
       for (const auto& r : *list)
         for (const auto& m : r.messages()) ctx.want_glyphs(m.text());
   }
+  if (ctx.focus_help_session != 0 && view->loaded) {  // H on the live wall
+    for (const auto& r : view->open)
+      if (r.session_id() == ctx.focus_help_session) ctx.focus_help_id = r.id();
+    ctx.focus_help_session = 0;
+  }
   if (ctx.focus_help_id != 0) {  // "Open" on a notice
     selected_ = ctx.focus_help_id;
     auto_selected_ = false;

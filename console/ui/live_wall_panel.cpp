@@ -253,7 +253,7 @@ void LiveWallPanel::DrawToolbar(UiContext& ctx, const std::vector<const v1::Room
   }
 }
 
-void LiveWallPanel::HandleKeys(const std::vector<int64_t>& order, int columns, int per_page) {
+void LiveWallPanel::HandleKeys(UiContext& ctx, const std::vector<int64_t>& order, int columns, int per_page) {
   if (!ImGui::IsWindowFocused(ImGuiFocusedFlags_RootAndChildWindows) || ImGui::GetIO().WantTextInput) return;
   if (order.empty()) return;
   auto it = std::find(order.begin(), order.end(), focus_session_);
@@ -271,6 +271,14 @@ void LiveWallPanel::HandleKeys(const std::vector<int64_t>& order, int columns, i
   }
   if ((pressed(ImGuiKey_Enter) || pressed(ImGuiKey_KeyPadEnter)) && focus_session_ != 0) enlarged_ = !enlarged_;
   if (pressed(ImGuiKey_Escape)) enlarged_ = false;
+  // H: take the focused candidate's raised hand on the help desk, where it opens selected.
+  if (ImGui::IsKeyPressed(GLFW_KEY_H, false) && focus_session_ != 0 && ctx.snapshot) {
+    const auto* s = ctx.snapshot->FindSession(focus_session_);
+    if (s != nullptr && s->open_help() > 0) {
+      ctx.focus_help_session = focus_session_;
+      ctx.workspace = "help";
+    }
+  }
   const int pages = (n + per_page - 1) / per_page;
   const int page = std::clamp(page_ + (pressed(ImGuiKey_PageDown) ? 1 : 0) - (pressed(ImGuiKey_PageUp) ? 1 : 0), 0, pages - 1);
   if (page != page_) {
@@ -416,7 +424,7 @@ void LiveWallPanel::DrawContent(UiContext& ctx) {
     ImGui::SameLine();
     TextColored(theme::kDanger, std::string(Tr(str::kLiveShaderError)) + ": " + renderer_error_);
   }
-  HandleKeys(order, last_columns_, per_page);
+  HandleKeys(ctx, order, last_columns_, per_page);
 }
 
 void LiveWallPanel::DrawTile(UiContext& ctx, ImDrawList* dl, const v1::Session& s, ImVec2 p0, ImVec2 p1, bool focused,

@@ -68,7 +68,7 @@ class LiveWallPanel : public Panel {
   void UploadIfNew(Tile& t);
   void DrawTile(UiContext& ctx, ImDrawList* dl, const exam::v1::Session& s, ImVec2 p0, ImVec2 p1, bool focused,
                 bool large);
-  void HandleKeys(const std::vector<int64_t>& order, int columns, int per_page);
+  void HandleKeys(UiContext& ctx, const std::vector<int64_t>& order, int columns, int per_page);
   void HandleRoomKeys();
 
   std::unique_ptr<media::LiveDecoderPool> pool_;

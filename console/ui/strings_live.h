@@ -27,5 +27,5 @@
   X(kLiveShaderError, "视频着色器不可用", "Video shaders unavailable")                                  \
   X(kLiveAttentionFirst, "优先关注在前", "Needs attention first")                                       \
   X(kLiveStreams, "视频 %d 路 · 解码 %d 路", "%d streams · %d decoding")                                \
-  X(kLiveHint, "方向键选择 · 回车放大 · Esc 返回 · 数字键 1–9 切换考场",                                \
-    "Arrows: select · Enter: enlarge · Esc: back · 1–9: switch room")
+  X(kLiveHint, "方向键选择 · 回车放大 · Esc 返回 · H 处理求助 · 数字键 1–9 切换考场",                   \
+    "Arrows: select · Enter: enlarge · Esc: back · H: take help · 1–9: switch room")

@@ -42,6 +42,8 @@ struct UiContext {
   // workspace clears it once it has done so.
   int64_t focus_help_id = 0;
   int64_t focus_appeal_id = 0;
+  // The live wall's H: the help desk selects this session's open request.
+  int64_t focus_help_session = 0;
   // Text from the backend (messages, reasons) a panel is about to show: the app adds its
   // characters to the font atlas (rare Chinese characters are not in it up front).
   std::function<void(std::string_view)> want_glyphs;
