@@ -55,6 +55,7 @@ const std::map<std::string, AccessRule>& AccessPolicy() {
     p["/exam.v1.LiveService/WatchMedia"] = Staff({ROLE_PROCTOR});
     p["/exam.v1.LiveService/ProctorAction"] = Staff({ROLE_PROCTOR});
     p["/exam.v1.LiveService/ListAlerts"] = Staff({ROLE_PROCTOR, ROLE_SUPPORT});
+    p["/exam.v1.LiveService/GetSessionHistory"] = Staff({ROLE_PROCTOR, ROLE_SUPPORT});
     p["/exam.v1.HelpService/ListHelpRequests"] = Staff({ROLE_SUPPORT, ROLE_PROCTOR});
     for (const char* m : {"ClaimHelp", "PostHelpMessage", "ResolveHelp"})
       p[std::string("/exam.v1.HelpService/") + m] = Staff({ROLE_SUPPORT});

@@ -149,6 +149,29 @@ class LiveServiceImpl final : public v1::LiveService::Service {
     });
   }
 
+  grpc::Status GetSessionHistory(grpc::ServerContext* context, const v1::GetSessionHistoryRequest* req,
+                                 v1::SessionHistory* resp) override {
+    EXAM_AUTHORIZE(ctx_, context, who);
+    return Guard([&] {
+      {
+        std::lock_guard lock(ctx_.db.mutex());
+        auto row = store::ExamRepository(ctx_.db).GetSession(req->session_id());
+        // Same answer for "no such session" and "not yours": a proctor learns nothing of
+        // other rooms.
+        if (!row || !who.MaySeeRoom(row->room_id))
+          return grpc::Status(StatusCode::NOT_FOUND, "no such session in your rooms");
+        for (auto& a : store::ProctoringRepository(ctx_.db).ListAlerts(0, false, row->id))
+          *resp->add_alerts() = std::move(a.proto);
+      }
+      resp->set_session_id(req->session_id());
+      for (auto& e : ctx_.events.ReadSession(req->session_id())) {
+        e.clear_session();  // the focus view has the session; the history stays small
+        *resp->add_events() = std::move(e);
+      }
+      return grpc::Status::OK;
+    });
+  }
+
  private:
   BackendContext& ctx_;
   std::shared_ptr<MediaRelay> relay_ = MediaRelay::For(ctx_);  // after ctx_: initialised from it

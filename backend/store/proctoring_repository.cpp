@@ -29,13 +29,13 @@ bool ProctoringRepository::AcknowledgeAlert(int64_t alert_id, int64_t session_id
   return db_.Changes() != 0;
 }
 
-std::vector<AlertListRow> ProctoringRepository::ListAlerts(int64_t exam_id, bool open_only) {
+std::vector<AlertListRow> ProctoringRepository::ListAlerts(int64_t exam_id, bool open_only, int64_t session_id) {
   std::vector<AlertListRow> out;
   auto st = db_.Prepare(
       "SELECT a.id, a.session_id, a.kind, a.detail, a.raised_at, COALESCE(a.acknowledged_by, ''), s.room_id FROM "
       "alerts a JOIN sessions s ON s.id=a.session_id WHERE (?=0 OR s.exam_id=?) AND (?=0 OR a.acknowledged_by IS "
-      "NULL) ORDER BY a.id");
-  st.Bind(1, exam_id).Bind(2, exam_id).Bind(3, open_only ? 1 : 0);
+      "NULL) AND (?=0 OR a.session_id=?) ORDER BY a.id");
+  st.Bind(1, exam_id).Bind(2, exam_id).Bind(3, open_only ? 1 : 0).Bind(4, session_id).Bind(5, session_id);
   while (st.Step()) {
     AlertListRow row;
     auto* a = &row.proto;

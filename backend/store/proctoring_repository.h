@@ -36,8 +36,8 @@ class ProctoringRepository {
   int64_t RaiseAlert(int64_t session_id, int kind, const std::string& detail, int64_t now_ms);
   // False when the alert is unknown, belongs to another session, or was acknowledged already.
   bool AcknowledgeAlert(int64_t alert_id, int64_t session_id, const std::string& actor, int64_t now_ms);
-  // exam_id 0: every exam. Oldest first.
-  std::vector<AlertListRow> ListAlerts(int64_t exam_id, bool open_only);
+  // exam_id 0: every exam; session_id 0: every session. Oldest first.
+  std::vector<AlertListRow> ListAlerts(int64_t exam_id, bool open_only, int64_t session_id = 0);
 
   // Returns the action id.
   int64_t RecordAction(const NewProctorAction& action);

@@ -705,14 +705,7 @@ void HelpDeskPanel::DrawActionState(int64_t help_id) const {
   auto it = actions_by_help_.find(help_id);
   if (it == actions_by_help_.end() || it->second.empty()) return;
   const auto& a = it->second.front();
-  switch (static_cast<local::ActionState>(a.state)) {
-    case local::ActionState::kPending: TextColored(theme::kMuted, Tr(str::kActionPending)); break;
-    case local::ActionState::kSending: TextColored(theme::kAccent, Tr(str::kActionSending)); break;
-    case local::ActionState::kConfirmed: TextColored(theme::kOnline, Tr(str::kActionConfirmed)); break;
-    case local::ActionState::kFailed: TextColored(theme::kDanger, Tr(str::kActionFailed)); break;
-  }
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("%s%s%s", a.label.c_str(), a.error.empty() ? "" : "\n", a.error.c_str());
+  ActionStateText(a.state, a.label, a.error);
 }
 
 void HelpDeskPanel::Claim(UiContext& ctx, const v1::HelpRequest& r) {

@@ -24,6 +24,8 @@ constexpr float kVideoAspect = 16.0f / 9.0f;
 // session counts as needing attention.
 constexpr auto kStaleAfter = std::chrono::seconds(4);
 
+const v1::TrackKind kFocusTracks[] = {v1::TRACK_KIND_CAMERA, v1::TRACK_KIND_SCREEN, v1::TRACK_KIND_EVIDENCE};
+
 net::LiveStreamKey CameraKey(int64_t session_id, v1::Quality quality = v1::QUALITY_TILE) {
   return net::LiveStreamKey{session_id, v1::TRACK_KIND_CAMERA, quality};
 }
@@ -113,7 +115,7 @@ LiveWallPanel::~LiveWallPanel() {
   if (feed_) feed_->Stop();
   if (pool_) pool_->Stop();
   for (auto& [id, tile] : tiles_) tile.textures.Abandon();
-  full_.textures.Abandon();
+  for (auto& [track, tile] : full_) tile.textures.Abandon();
   renderer_.Abandon();
 }
 
@@ -122,9 +124,10 @@ void LiveWallPanel::Stop() {
   if (pool_) pool_->Stop();
   for (auto& [id, tile] : tiles_) tile.textures.Reset();
   tiles_.clear();
-  full_.textures.Reset();
-  full_ = Tile{};
+  for (auto& [track, tile] : full_) tile.textures.Reset();
+  full_.clear();
   full_session_ = 0;
+  focus_view_.Stop();
   renderer_.Reset();
   feed_.reset();
   sink_.Attach(nullptr);
@@ -148,7 +151,10 @@ void LiveWallPanel::EnsureStarted(UiContext& ctx) {
     media::LiveDecoderPool::Options options;
     options.threads = 2;
     // A new picture is a reason to draw a frame; the UI thread waits for events otherwise.
-    options.on_frame = [](media::LiveDecoderPool::StreamId) { glfwPostEmptyEvent(); };
+    options.on_frame = [ready = ctx.video_frame_ready](media::LiveDecoderPool::StreamId) {
+      if (ready) ready();
+      else glfwPostEmptyEvent();
+    };
     pool_ = std::make_unique<media::LiveDecoderPool>(options);
     sink_.Attach(pool_.get());
   }
@@ -157,6 +163,16 @@ void LiveWallPanel::EnsureStarted(UiContext& ctx) {
     renderer_tried_ = true;
     if (!renderer_.Init(&renderer_error_)) std::fprintf(stderr, "exam-console: %s\n", renderer_error_.c_str());
   }
+}
+
+void LiveWallPanel::Hidden(UiContext&) {
+  // Another workspace is in front: keep the streams open but decode keyframes only, and
+  // drop the enlarged full-size stream, until the wall is shown again.
+  if (!pool_ || (full_.empty() && std::none_of(tiles_.begin(), tiles_.end(), [](const auto& t) { return t.second.visible; })))
+    return;
+  std::vector<int64_t> wanted;
+  for (const auto& [id, tile] : tiles_) wanted.push_back(id);
+  SyncStreams(wanted, {}, 0);
 }
 
 void LiveWallPanel::SyncStreams(const std::vector<int64_t>& wanted, const std::vector<int64_t>& visible,
@@ -178,22 +194,26 @@ void LiveWallPanel::SyncStreams(const std::vector<int64_t>& wanted, const std::v
     }
     keys.push_back(CameraKey(id));
   }
-  // The enlarged candidate also at full size; its tile stream stays as the fallback.
+  // The focused candidate's camera, screen and evidence at full size; the camera's tile
+  // stream stays as the fallback until the full one has a picture.
   if (full_session != full_session_) {
-    if (full_.stream != 0) {
-      sink_.Unmap(CameraKey(full_session_, v1::QUALITY_FULL));
-      pool_->Close(full_.stream);
+    for (auto& [track, tile] : full_) {
+      sink_.Unmap(net::LiveStreamKey{full_session_, track, v1::QUALITY_FULL});
+      pool_->Close(tile.stream);
+      tile.textures.Reset();
     }
-    full_.textures.Reset();
-    full_ = Tile{};
+    full_.clear();
     full_session_ = full_session;
-    if (full_session != 0) {
-      full_.stream = pool_->Open(media::DecodePolicy::kFull);
-      full_.visible = true;
-      sink_.Map(CameraKey(full_session, v1::QUALITY_FULL), full_.stream);
-    }
+    if (full_session != 0)
+      for (auto track : kFocusTracks) {
+        Tile& t = full_[track];
+        t.stream = pool_->Open(media::DecodePolicy::kFull);
+        t.visible = true;
+        sink_.Map(net::LiveStreamKey{full_session, track, v1::QUALITY_FULL}, t.stream);
+      }
   }
-  if (full_session != 0) keys.push_back(CameraKey(full_session, v1::QUALITY_FULL));
+  if (full_session != 0)
+    for (auto track : kFocusTracks) keys.push_back(net::LiveStreamKey{full_session, track, v1::QUALITY_FULL});
   if (feed_) feed_->Want(keys);
   for (auto it = tiles_.begin(); it != tiles_.end();) {
     if (want.count(it->first)) {
@@ -271,6 +291,9 @@ void LiveWallPanel::HandleKeys(UiContext& ctx, const std::vector<int64_t>& order
   }
   if ((pressed(ImGuiKey_Enter) || pressed(ImGuiKey_KeyPadEnter)) && focus_session_ != 0) enlarged_ = !enlarged_;
   if (pressed(ImGuiKey_Escape)) enlarged_ = false;
+  // A: acknowledge the focused candidate's oldest open alert (through the outbox).
+  if (ImGui::IsKeyPressed(GLFW_KEY_A, false) && focus_session_ != 0 && ctx.snapshot)
+    if (const auto* s = ctx.snapshot->FindSession(focus_session_)) focus_view_.AcknowledgeOldest(ctx, *s);
   // H: take the focused candidate's raised hand on the help desk, where it opens selected.
   if (ImGui::IsKeyPressed(GLFW_KEY_H, false) && focus_session_ != 0 && ctx.snapshot) {
     const auto* s = ctx.snapshot->FindSession(focus_session_);
@@ -301,6 +324,7 @@ void LiveWallPanel::DrawContent(UiContext& ctx) {
   if (snap == nullptr || !snap->loaded) {
     TextColored(theme::kMuted, Tr(str::kLiveLoading));
     SyncStreams({}, {}, 0);
+    focus_view_.Follow(ctx, nullptr);
     return;
   }
 
@@ -359,9 +383,22 @@ void LiveWallPanel::DrawContent(UiContext& ctx) {
   if (order.empty()) {
     TextColored(theme::kMuted, Tr(str::kLiveNoSessions));
     SyncStreams({}, {}, 0);
+    focus_view_.Follow(ctx, nullptr);
     return;
   }
   if (focus_session_ == 0 || !by_id.count(focus_session_)) focus_session_ = order.front();
+  if (ctx.workspace == "live:focus") {
+    // The first candidate in attention order who is answering (on camera, screen and phone);
+    // until there is one the wall shows.
+    for (int64_t id : order)
+      if (by_id[id]->stage() == v1::STAGE_ANSWERING) {
+        focus_session_ = id;
+        ctx.workspace = "live";
+        enlarged_ = true;
+        break;
+      }
+  }
+  focus_view_.Follow(ctx, by_id[focus_session_]);
 
   const core::GridLayout grid =
       core::ComputeGrid(static_cast<int>(order.size()), area_size.x, area_size.y, kVideoAspect, 4.0f, fixed_side_);
@@ -383,13 +420,10 @@ void LiveWallPanel::DrawContent(UiContext& ctx) {
 
   // New pictures of visible tiles only.
   for (int64_t id : visible) UploadIfNew(tiles_[id]);
-  if (full_session != 0) UploadIfNew(full_);
+  for (auto& [track, tile] : full_) UploadIfNew(tile);
 
   if (enlarged_) {
-    const float w = std::min(area_size.x, area_size.y * kVideoAspect);
-    const float h = w / kVideoAspect;
-    const ImVec2 p0(area_pos.x + std::floor((area_size.x - w) / 2), area_pos.y + std::floor((area_size.y - h) / 2));
-    DrawTile(ctx, dl, *by_id[focus_session_], p0, ImVec2(p0.x + w, p0.y + h), true, true);
+    if (!focus_view_.Draw(ctx, *by_id[focus_session_], area_pos, area_size, *this)) enlarged_ = false;
   } else {
     for (int slot = 0; slot < per_page; ++slot) {
       const int i = page_ * per_page + slot;
@@ -419,7 +453,7 @@ void LiveWallPanel::DrawContent(UiContext& ctx) {
   }
   TextColored(theme::kMuted, Fmt(str::kLiveStreams, static_cast<int>(wanted.size()), static_cast<int>(visible.size())));
   ImGui::SameLine();
-  TextColored(theme::kMuted, Tr(str::kLiveHint));
+  if (!enlarged_) TextColored(theme::kMuted, Tr(str::kLiveHint));
   if (!renderer_error_.empty()) {
     ImGui::SameLine();
     TextColored(theme::kDanger, std::string(Tr(str::kLiveShaderError)) + ": " + renderer_error_);
@@ -427,13 +461,64 @@ void LiveWallPanel::DrawContent(UiContext& ctx) {
   HandleKeys(ctx, order, last_columns_, per_page);
 }
 
+std::string LiveWallPanel::WhyNoPicture(const Tile* tile, const net::LiveStreamKey& key, bool detail) const {
+  if (tile == nullptr || !pool_) return Tr(str::kLiveConnecting);
+  const auto st = pool_->Stats(tile->stream);
+  const auto now = Steady::now();
+  if (st.frames_decoded > 0 && now - st.last_frame_at > kStaleAfter)
+    return Fmt(str::kLiveNoVideo, static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(now - st.last_frame_at).count()));
+  if (st.frames_decoded > 0) return {};
+  if (auto fs = feed_status_.find(key); fs != feed_status_.end() && !fs->second.last_error.empty())
+    return std::string(Tr(str::kLiveNoStream)) + (detail ? "\n" + fs->second.last_error : "");
+  if (!st.last_error.empty()) return std::string(Tr(str::kLiveDecodeError)) + (detail ? "\n" + st.last_error : "");
+  return Tr(str::kLiveConnecting);
+}
+
+void LiveWallPanel::DrawTrack(ImDrawList* dl, const v1::Session& s, v1::TrackKind track, ImVec2 p0, ImVec2 p1) {
+  const float w = p1.x - p0.x, h = p1.y - p0.y;
+  if (w < 8 || h < 8) return;
+  std::string why;
+  const Tile* shown = nullptr;
+  if (!Streaming(s)) {
+    why = s.stage() == v1::STAGE_ENDED ? Tr(str::kLiveEnded) : Tr(str::kLiveNoStream);
+  } else {
+    auto f = full_session_ == s.id() ? full_.find(track) : full_.end();
+    const Tile* full = f == full_.end() ? nullptr : &f->second;
+    if (full != nullptr && full->textures.valid()) shown = full;
+    // The camera's small tile picture stands in until the full-size one arrives.
+    if (shown == nullptr && track == v1::TRACK_KIND_CAMERA)
+      if (auto t = tiles_.find(s.id()); t != tiles_.end() && t->second.textures.valid()) shown = &t->second;
+    if (shown != nullptr) renderer_.Draw(dl, p0, p1, shown->textures);
+    why = WhyNoPicture(full, net::LiveStreamKey{s.id(), track, v1::QUALITY_FULL}, true);
+    if (shown != nullptr && shown != full && why == Tr(str::kLiveConnecting)) why.clear();
+  }
+  if (why.empty()) return;
+  const ImVec2 ts = ImGui::CalcTextSize(why.c_str(), nullptr, false, w - 8);
+  const ImVec2 tp(p0.x + (w - ts.x) / 2, p0.y + (h - ts.y) / 2);
+  if (shown != nullptr) dl->AddRectFilled(ImVec2(tp.x - 4, tp.y - 2), ImVec2(tp.x + ts.x + 4, tp.y + ts.y + 2), IM_COL32(0, 0, 0, 170), 3);
+  dl->PushClipRect(p0, p1, true);
+  dl->AddText(nullptr, 0.0f, tp, theme::kMuted, why.c_str(), nullptr, w - 8);
+  dl->PopClipRect();
+}
+
+std::shared_ptr<const media::VideoFrame> LiveWallPanel::LatestFrame(int64_t session_id, v1::TrackKind track) {
+  if (!pool_) return nullptr;
+  if (full_session_ == session_id)
+    if (auto f = full_.find(track); f != full_.end())
+      if (auto frame = pool_->LatestFrame(f->second.stream)) return frame;
+  if (track == v1::TRACK_KIND_CAMERA)
+    if (auto t = tiles_.find(session_id); t != tiles_.end()) return pool_->LatestFrame(t->second.stream);
+  return nullptr;
+}
+
 void LiveWallPanel::DrawTile(UiContext& ctx, ImDrawList* dl, const v1::Session& s, ImVec2 p0, ImVec2 p1, bool focused,
                              bool large) {
   const float w = p1.x - p0.x, h = p1.y - p0.y;
   if (w < 8 || h < 8) return;
-  dl->AddRectFilled(p0, p1, theme::kTileBg);
   const auto it = tiles_.find(s.id());
   const Tile* tile = it == tiles_.end() ? nullptr : &it->second;
+  // Under a picture the background would only cost fill (all of it, on a software rasterizer).
+  if (tile == nullptr || !tile->textures.valid()) dl->AddRectFilled(p0, p1, theme::kTileBg);
   const float line = ImGui::GetTextLineHeight();
 
   // Video, or why there is none.
@@ -441,21 +526,11 @@ void LiveWallPanel::DrawTile(UiContext& ctx, ImDrawList* dl, const v1::Session& 
   if (!Streaming(s)) {
     why = s.stage() == v1::STAGE_ENDED ? Tr(str::kLiveEnded) : Tr(str::kLiveNoStream);
   } else if (tile != nullptr && pool_) {
-    const auto st = pool_->Stats(tile->stream);
-    if (large && full_session_ == s.id() && full_.textures.valid()) renderer_.Draw(dl, p0, p1, full_.textures);
+    if (auto f = full_.find(v1::TRACK_KIND_CAMERA); large && full_session_ == s.id() && f != full_.end() && f->second.textures.valid())
+      renderer_.Draw(dl, p0, p1, f->second.textures);
     else if (tile->textures.valid()) renderer_.Draw(dl, p0, p1, tile->textures);
-    const auto now = Steady::now();
-    if (st.frames_decoded > 0 && now - st.last_frame_at > kStaleAfter) {
-      why = Fmt(str::kLiveNoVideo, static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(now - st.last_frame_at).count()));
-    } else if (st.frames_decoded == 0) {
-      // The reason in detail only where it fits; small tiles say it in one line.
-      const bool detail = h > line * 6;
-      why = Tr(str::kLiveConnecting);
-      if (auto fs = feed_status_.find(CameraKey(s.id())); fs != feed_status_.end() && !fs->second.last_error.empty())
-        why = std::string(Tr(str::kLiveNoStream)) + (detail ? "\n" + fs->second.last_error : "");
-      else if (!st.last_error.empty())
-        why = std::string(Tr(str::kLiveDecodeError)) + (detail ? "\n" + st.last_error : "");
-    }
+    // The reason in detail only where it fits; small tiles say it in one line.
+    why = WhyNoPicture(tile, CameraKey(s.id()), h > line * 6);
   }
   if (!why.empty()) {
     const ImVec2 ts = ImGui::CalcTextSize(why.c_str(), nullptr, false, w - 8);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/attention.h"
+#include "ui/candidate_focus_view.h"
 #include "media/live_decoder_pool.h"
 #include "net/live_feed.h"
 #include "render/yuv_video.h"
@@ -23,7 +24,7 @@
 
 namespace exam::ui {
 
-class LiveWallPanel : public Panel {
+class LiveWallPanel : public Panel, private CandidateFocusView::VideoSource {
  public:
   LiveWallPanel();
   ~LiveWallPanel() override;
@@ -33,8 +34,11 @@ class LiveWallPanel : public Panel {
 
  protected:
   void DrawContent(UiContext& ctx) override;
+  void Hidden(UiContext& ctx) override;
   void Place(const UiContext& ctx) override;
-  bool Visible(const UiContext& ctx) const override { return ctx.workspace == "live"; }
+  bool Visible(const UiContext& ctx) const override {
+    return ctx.workspace == "live" || ctx.workspace == "live:focus";
+  }
   ImGuiWindowFlags Flags() const override;
   bool Closable() const override { return false; }
 
@@ -70,6 +74,11 @@ class LiveWallPanel : public Panel {
                 bool large);
   void HandleKeys(UiContext& ctx, const std::vector<int64_t>& order, int columns, int per_page);
   void HandleRoomKeys();
+  // CandidateFocusView::VideoSource
+  void DrawTrack(ImDrawList* dl, const exam::v1::Session& s, exam::v1::TrackKind track, ImVec2 p0, ImVec2 p1) override;
+  std::shared_ptr<const media::VideoFrame> LatestFrame(int64_t session_id, exam::v1::TrackKind track) override;
+  // Why a stream shows no picture ("connecting", "no video 12 s", the error), or empty.
+  std::string WhyNoPicture(const Tile* tile, const net::LiveStreamKey& key, bool detail) const;
 
   std::unique_ptr<media::LiveDecoderPool> pool_;
   PoolSink sink_;
@@ -78,9 +87,11 @@ class LiveWallPanel : public Panel {
   std::string renderer_error_;
   bool renderer_tried_ = false;
   std::unordered_map<int64_t, Tile> tiles_;  // by session id
-  // The enlarged candidate's full-size stream (QUALITY_FULL), open while enlarged.
+  // The focused candidate's full-size streams (QUALITY_FULL: camera, screen, evidence),
+  // open while the focus view is.
   int64_t full_session_ = 0;
-  Tile full_;
+  std::map<exam::v1::TrackKind, Tile> full_;
+  CandidateFocusView focus_view_;
   std::map<net::LiveStreamKey, net::LiveStreamStatus> feed_status_;
   core::AttentionOrder order_;
   int64_t room_id_ = 0;     // 0: every room the proctor sees

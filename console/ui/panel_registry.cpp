@@ -36,6 +36,9 @@ const Workspace kWorkspaces[] = {
 }  // namespace
 
 bool IsWorkspace(const std::string& id) {
+  // The live wall with its focus view open on the candidate most in need of attention
+  // (screenshots, a proctor's bookmark); the wall turns it into "live" at its first frame.
+  if (id == "live:focus") return true;
   for (const auto& w : kWorkspaces)
     if (id == w.id) return true;
   return false;

@@ -47,6 +47,9 @@ struct UiContext {
   // Text from the backend (messages, reasons) a panel is about to show: the app adds its
   // characters to the font atlas (rare Chinese characters are not in it up front).
   std::function<void(std::string_view)> want_glyphs;
+  // A decoder thread published a new picture for the screen: the app paces these redraws
+  // (any thread, cheap). Null: wake the UI at once.
+  std::function<void()> video_frame_ready;
   // Which full-size workspace fills the work area: "overview", "uploads".
   std::string workspace = "overview";
   // Room picked in the overview (0: all), shared with other panels.

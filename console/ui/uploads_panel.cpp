@@ -324,16 +324,7 @@ void UploadsPanel::DrawRow(UiContext& ctx, const net::UploadBoardRow& row) {
 void UploadsPanel::DrawActionState(const UiContext&, int64_t file_id) {
   auto it = action_by_file_.find(file_id);
   if (it == action_by_file_.end()) return;
-  const auto state = static_cast<local::ActionState>(it->second.state);
-  switch (state) {
-    case local::ActionState::kPending: TextColored(theme::kMuted, Tr(str::kActionPending)); break;
-    case local::ActionState::kSending: TextColored(theme::kAccent, Tr(str::kActionSending)); break;
-    case local::ActionState::kConfirmed: TextColored(theme::kOnline, Tr(str::kActionConfirmed)); break;
-    case local::ActionState::kFailed: TextColored(theme::kDanger, Tr(str::kActionFailed)); break;
-  }
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("%s%s%s", it->second.label.c_str(), it->second.error.empty() ? "" : "\n",
-                      it->second.error.c_str());
+  ActionStateText(it->second.state, it->second.label, it->second.error);
 }
 
 void UploadsPanel::Enqueue(UiContext& ctx, const char* method, const google::protobuf::Message& request,

@@ -171,4 +171,19 @@ bool ExamAndRoomPicker(const UiContext& ctx, const char* id, int64_t* exam_id, i
   return changed;
 }
 
+void ActionStateText(int state, std::string_view label, std::string_view error) {
+  switch (state) {
+    case 0: TextColored(theme::kMuted, Tr(str::kActionPending)); break;
+    case 1: TextColored(theme::kAccent, Tr(str::kActionSending)); break;
+    case 2: TextColored(theme::kOnline, Tr(str::kActionConfirmed)); break;
+    case 3: TextColored(theme::kDanger, Tr(str::kActionFailed)); break;
+    default: return;
+  }
+  if (ImGui::IsItemHovered()) {
+    std::string tip(label);
+    if (!error.empty()) tip.append("\n").append(error);
+    ImGui::SetTooltip("%s", tip.c_str());
+  }
+}
+
 }  // namespace exam::ui

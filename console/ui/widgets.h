@@ -38,4 +38,8 @@ void StageBar(const net::StageCounts& counts, ImVec2 size, bool labels);
 // (the caller drops its selection); `id` keeps the widgets of panels apart.
 bool ExamAndRoomPicker(const UiContext& ctx, const char* id, int64_t* exam_id, int64_t* room_id);
 
+// Where an outbox action stands (local::ActionState as int: pending, sending, confirmed,
+// failed), coloured, with the action's label and the backend's refusal on hover.
+void ActionStateText(int state, std::string_view label, std::string_view error);
+
 }  // namespace exam::ui

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -40,8 +41,9 @@ int main(int argc, char** argv) {
   const bool uploads = argc == 3 && std::string(argv[2]) == "uploads";
   const bool appeals = argc == 3 && std::string(argv[2]) == "appeals";
   const bool wall = argc == 3 && std::string(argv[2]) == "wall";
-  if (argc != 2 && !uploads && !appeals && !wall) {
-    std::fprintf(stderr, "usage: screenshot_check FILE.png [uploads|appeals|wall]\n");
+  const bool focus = argc == 3 && std::string(argv[2]) == "focus";
+  if (argc != 2 && !uploads && !appeals && !wall && !focus) {
+    std::fprintf(stderr, "usage: screenshot_check FILE.png [uploads|appeals|wall|focus]\n");
     return 2;
   }
   Image img;
@@ -99,6 +101,35 @@ int main(int argc, char** argv) {
     }
     check(key >= 16 * 250, "at least 16 tiles show the camera's red key block (under the tile strip)", key);
     check(white >= 16 * 40, "at least 16 tiles show the camera's moving white square", white);
+    stbi_image_free(img.px);
+    std::printf(failures == 0 ? "screenshot looks right\n" : "%d check(s) failed\n", failures);
+    return failures == 0 ? 0 : 1;
+  }
+
+  if (focus) {
+    // The focus view: camera, screen and evidence side by side at full size, each loop with
+    // its key colour in its top-left quarter — camera red, screen blue, evidence green — so
+    // each third of the video row must show its own colour and not the others'.
+    constexpr int kKeys[3][3] = {{255, 0, 0}, {0, 0, 255}, {0, 255, 0}};
+    const char* names[3] = {"camera (red)", "screen (blue)", "evidence (green)"};
+    int counts[3][3] = {};
+    for (int y = img.h * 8 / 100; y < img.h * 45 / 100; ++y)
+      for (int x = 0; x < img.w; ++x) {
+        const int third = std::min(2, x * 3 / img.w);
+        for (int k = 0; k < 3; ++k) counts[third][k] += Near(img.At(x, y), kKeys[k], 40) ? 1 : 0;
+      }
+    for (int t = 0; t < 3; ++t) {
+      std::string what = std::string("third ") + std::to_string(t + 1) + " shows the " + names[t] + " key block";
+      check(counts[t][t] >= 2000, what.c_str(), counts[t][t]);
+      const int others = counts[t][(t + 1) % 3] + counts[t][(t + 2) % 3];
+      what = std::string("third ") + std::to_string(t + 1) + " shows no other track's key colour";
+      check(others < counts[t][t] / 10, what.c_str(), others);
+    }
+    // The event history and the actions under the videos: text on the panels' background.
+    int text = 0;
+    for (int y = img.h * 45 / 100; y < img.h * 65 / 100; ++y)
+      for (int x = 0; x < img.w; ++x) text += Luma(img.At(x, y)) > 150 ? 1 : 0;
+    check(text >= 2000, "history and actions have text under the videos", text);
     stbi_image_free(img.px);
     std::printf(failures == 0 ? "screenshot looks right\n" : "%d check(s) failed\n", failures);
     return failures == 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 #include "backend_fixture.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <openssl/evp.h>
 
 #include <random>
@@ -124,6 +125,24 @@ void BackendFixture::Advance(const Device& d, exam::v1::Stage stage) {
     auto status = ReportStage(d, static_cast<exam::v1::Stage>(s));
     ASSERT_TRUE(status.ok()) << "stage " << s << ": " << status.error_message();
   }
+}
+
+void BackendFixture::AdvanceClockTo(core::TimePoint t) {
+  const auto now = server_->clock().Now();
+  if (t > now) server_->clock().Advance(std::chrono::duration_cast<core::Duration>(t - now));
+}
+
+core::TimePoint BackendFixture::ExamStart(const Device& d) const {
+  return core::FromUnixMillis(google::protobuf::util::TimeUtil::TimestampToMilliseconds(d.exam.start_time()));
+}
+
+void BackendFixture::StartAnswering(const Device& d) {
+  Advance(d, exam::v1::STAGE_READ_ATTACHMENTS);
+  AdvanceClockTo(ExamStart(d) - core::minutes(10));  // entry opens
+  ASSERT_TRUE(ReportStage(d, exam::v1::STAGE_ENTER).ok());
+  ASSERT_TRUE(ReportStage(d, exam::v1::STAGE_DEVICE_CONFIRM).ok());
+  AdvanceClockTo(ExamStart(d));
+  ASSERT_TRUE(ReportStage(d, exam::v1::STAGE_ANSWERING).ok());
 }
 
 }  // namespace exam::testing

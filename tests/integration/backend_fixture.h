@@ -55,6 +55,11 @@ class BackendFixture : public ::testing::Test {
   // Reports stages up to and including `stage`, passing face login with a good check.
   void Advance(const Device& d, exam::v1::Stage stage);
   grpc::Status ReportStage(const Device& d, exam::v1::Stage stage, exam::v1::Session* out = nullptr);
+  // Moves the backend's clock to `t` (forward only).
+  void AdvanceClockTo(core::TimePoint t);
+  core::TimePoint ExamStart(const Device& d) const;
+  // Takes the candidate through entry (moving the clock to the exam's start) to answering.
+  void StartAnswering(const Device& d);
 
   TempDir dir_;
   backend::ServerOptions options_;
