@@ -26,6 +26,11 @@ struct ServerOptions {
   bool demo_rerecord_allowed = true;
   // Demo exam starts this long (backend time) after seeding.
   core::Duration demo_start_in = core::minutes(20);
+  // With the demo, an earlier sitting whose sessions have ended, for review: this many
+  // sessions (0: none), each recorded for this long. Their recordings are synthesized in
+  // the background the first time anyone calls ReviewService (see DemoRecordingWorker).
+  int demo_review_sessions = 3;
+  int demo_review_seconds = 200;
   // Backend seconds per real second.
   double time_scale = 1.0;
   // Staff tokens live this long (backend time is not used: tokens expire in real time).
@@ -42,6 +47,8 @@ struct DemoInfo {
   int64_t exam_id = 0;
   std::string access_code;
   std::vector<std::string> registration_nos;  // one per candidate, in session-id order
+  // The earlier, finished sitting with sessions to review (0 when none was seeded).
+  int64_t review_exam_id = 0;
   // Staff accounts, all with password "demo": admin, proctor1 (room 1), proctor2 (room 2),
   // support1, grader1.
   std::string demo_password = "demo";

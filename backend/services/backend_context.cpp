@@ -61,7 +61,8 @@ const std::map<std::string, AccessRule>& AccessPolicy() {
       p[std::string("/exam.v1.HelpService/") + m] = Staff({ROLE_SUPPORT});
     for (const char* m : {"ListAppeals", "GetAppeal", "ClaimAppeal", "ReleaseAppeal", "DecideAppeal"})
       p[std::string("/exam.v1.AppealService/") + m] = Staff({ROLE_SUPPORT});
-    for (const char* m : {"ListReviewSessions", "ListTracks", "ListMarkers", "ReadMedia", "SubmitScore", "AddAnnotation"})
+    for (const char* m : {"ListReviewSessions", "ListTracks", "ListMarkers", "ReadMedia", "SubmitScore", "AddAnnotation",
+                          "ListScores", "ListAnnotations", "GetRubric"})
       p[std::string("/exam.v1.ReviewService/") + m] = Staff({ROLE_GRADER});
     for (const char* m : {"ListUploads", "GetUpload", "RequestRecall", "ExtendDeadline", "MarkAbnormal", "NoteContact"})
       p[std::string("/exam.v1.UploadService/") + m] = Staff({ROLE_SUPPORT});

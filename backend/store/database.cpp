@@ -196,6 +196,51 @@ CREATE INDEX upload_history_file ON upload_history(file_id, id);
 R"SQL(
 ALTER TABLE appeals ADD COLUMN escalation INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX appeals_open_deadline ON appeals(state, deadline);
+)SQL",
+// 4: review: recordings of sessions (one row per file; an interrupted recording has one
+// per part), the score sheet of an exam, graders' scores and reviewers' notes, and the
+// demo recordings still to be synthesized.
+R"SQL(
+CREATE TABLE recordings(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  kind INTEGER NOT NULL,
+  segment INTEGER NOT NULL DEFAULT 0,
+  codec TEXT NOT NULL,
+  container TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  utc_start_ms INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  path TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE(session_id, kind, segment));
+CREATE TABLE rubric_items(
+  exam_id INTEGER NOT NULL REFERENCES exams(id),
+  question INTEGER NOT NULL,
+  max_score REAL NOT NULL,
+  step REAL NOT NULL DEFAULT 0,
+  PRIMARY KEY(exam_id, question));
+CREATE TABLE scores(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  question INTEGER NOT NULL,
+  grader TEXT NOT NULL,
+  score REAL NOT NULL,
+  comment TEXT NOT NULL,
+  scored_at INTEGER NOT NULL,
+  UNIQUE(session_id, question, grader));
+CREATE TABLE annotations(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  at_ms INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE INDEX annotations_session ON annotations(session_id, at_ms, id);
+CREATE TABLE demo_recording_plans(
+  session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+  plan TEXT NOT NULL);
 )SQL"};
 
 }  // namespace

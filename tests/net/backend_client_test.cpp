@@ -86,6 +86,7 @@ class BackendClientTest : public ::testing::Test {
     options.listen = listen;
     options.seed_demo = true;
     options.demo_candidates = 12;
+    options.demo_review_sessions = 0;  // only the running exam: the counts below are its sessions
     std::string error;
     server_ = backend::ExamServer::Start(options, &error);
     ASSERT_NE(server_, nullptr) << error;
