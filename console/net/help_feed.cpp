@@ -87,152 +87,37 @@ HelpFeed::HelpFeed(BackendClient& client, Options options)
 
 HelpFeed::HelpFeed(std::shared_ptr<grpc::Channel> channel, std::function<std::string()> access_token,
                    std::function<int64_t()> backend_now_ms, Options options)
-    : channel_(std::move(channel)),
-      access_token_(std::move(access_token)),
+    : PollingFeed(std::move(access_token), std::move(options)),
       backend_now_ms_(std::move(backend_now_ms)),
-      options_(std::move(options)),
-      thread_([this] { Run(); }) {}
+      stub_(v1::HelpService::NewStub(channel)) {
+  Start();
+}
 
+// The thread calls Fetch until it is joined: join before the stub goes.
 HelpFeed::~HelpFeed() { Stop(); }
 
-void HelpFeed::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-    if (in_flight_ != nullptr) in_flight_->TryCancel();
+grpc::Status HelpFeed::Fetch(grpc::ClientContext& context, int64_t exam_id, HelpView& fresh) {
+  int64_t now = backend_now_ms_ ? backend_now_ms_() : 0;
+  if (now == 0) now = SystemNowMs();
+  const int64_t day_start = HelpDayStartMs(now);
+  // Open ones and today's resolved ones (they carry the figures), not every closed thread.
+  v1::ListHelpRequestsRequest req;
+  req.set_exam_id(exam_id);
+  req.set_unresolved_only(false);
+  *req.mutable_resolved_since() = TimeUtil::MillisecondsToTimestamp(day_start);
+  v1::ListHelpRequestsResponse resp;
+  const grpc::Status status = stub_->ListHelpRequests(&context, req, &resp);
+  if (!status.ok()) return status;
+  std::vector<v1::HelpRequest> all(std::make_move_iterator(resp.mutable_requests()->begin()),
+                                   std::make_move_iterator(resp.mutable_requests()->end()));
+  for (const auto& r : all) {
+    if (r.state() != v1::HELP_STATE_RESOLVED) fresh.open.push_back(r);
+    else if (r.has_resolved_at() && Ms(r.resolved_at()) >= day_start) fresh.resolved_today.push_back(r);
   }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void HelpFeed::Watch(int64_t exam_id) {
-  {
-    std::lock_guard lock(mu_);
-    if (exam_id_ == exam_id) return;
-    exam_id_ = exam_id;
-    refresh_ = true;
-  }
-  wake_.notify_all();
-}
-
-void HelpFeed::RefreshNow() {
-  {
-    std::lock_guard lock(mu_);
-    refresh_ = true;
-  }
-  wake_.notify_all();
-}
-
-std::shared_ptr<const HelpView> HelpFeed::View() const {
-  std::lock_guard lock(mu_);
-  return view_;
-}
-
-void HelpFeed::Publish(const std::function<void(HelpView&)>& change) {
-  {
-    std::lock_guard lock(mu_);
-    auto next = std::make_shared<HelpView>(*view_);
-    change(*next);
-    ++next->version;
-    view_ = std::move(next);
-  }
-  if (options_.on_change) options_.on_change();
-}
-
-void HelpFeed::Run() {
-  auto stub = v1::HelpService::NewStub(channel_);
-  for (;;) {
-    int64_t exam_id = 0;
-    {
-      std::unique_lock lock(mu_);
-      // Periodic refresh: a timed wait is the schedule here, and any request cuts it short.
-      wake_.wait_for(lock, options_.refresh_every, [&] { return stop_ || refresh_; });
-      if (stop_) return;
-      refresh_ = false;
-      exam_id = exam_id_;
-    }
-    if (exam_id == 0) continue;
-    const std::string token = access_token_ ? access_token_() : std::string();
-    if (token.empty()) {
-      Publish([&](HelpView& v) {
-        if (v.exam_id != exam_id) {
-          v = HelpView{};
-          v.exam_id = exam_id;
-        }
-        v.error = "not signed in";
-        v.error_code = static_cast<int>(grpc::StatusCode::UNAUTHENTICATED);
-      });
-      continue;
-    }
-    // "Loading" matters until the first answer; the periodic refreshes after it publish
-    // only their result, so an idle desk does not wake the UI twice per poll.
-    const auto shown = View();
-    if (shown->exam_id != exam_id || !shown->loaded)
-      Publish([&](HelpView& v) {
-        if (v.exam_id != exam_id) {  // another exam: nothing of the old one stays on screen
-          v = HelpView{};
-          v.exam_id = exam_id;
-        }
-        v.loading = true;
-      });
-
-    // Open ones and today's resolved ones (they carry the figures), not every closed thread.
-    v1::ListHelpRequestsRequest req;
-    req.set_exam_id(exam_id);
-    req.set_unresolved_only(false);
-    {
-      int64_t now = backend_now_ms_ ? backend_now_ms_() : 0;
-      if (now == 0) now = SystemNowMs();
-      *req.mutable_resolved_since() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(HelpDayStartMs(now));
-    }
-    v1::ListHelpRequestsResponse resp;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
-    context.AddMetadata("authorization", "Bearer " + token);
-    {
-      std::lock_guard lock(mu_);
-      if (stop_) return;
-      in_flight_ = &context;
-    }
-    const grpc::Status status = stub->ListHelpRequests(&context, req, &resp);
-    {
-      std::lock_guard lock(mu_);
-      in_flight_ = nullptr;
-      if (stop_) return;
-    }
-
-    int64_t now = backend_now_ms_ ? backend_now_ms_() : 0;
-    if (now == 0) now = SystemNowMs();
-    const int64_t day_start = HelpDayStartMs(now);
-    std::vector<v1::HelpRequest> open, resolved;
-    std::vector<v1::HelpRequest> all;
-    if (status.ok()) {
-      all.assign(std::make_move_iterator(resp.mutable_requests()->begin()),
-                 std::make_move_iterator(resp.mutable_requests()->end()));
-      for (const auto& r : all) {
-        if (r.state() != v1::HELP_STATE_RESOLVED) open.push_back(r);
-        else if (r.has_resolved_at() && Ms(r.resolved_at()) >= day_start) resolved.push_back(r);
-      }
-    }
-    Publish([&](HelpView& v) {
-      v.loading = false;
-      if (v.exam_id != exam_id) return;
-      if (!status.ok()) {
-        v.error = status.error_message().empty() ? "cannot reach the backend" : status.error_message();
-        v.error_code = static_cast<int>(status.error_code());
-        return;
-      }
-      v.error.clear();
-      v.error_code = 0;
-      v.loaded = true;
-      v.stats = ComputeHelpStats(all, day_start);
-      v.open = std::move(open);
-      v.resolved_today = std::move(resolved);
-      v.day_start_ms = day_start;
-      v.fetched_at_backend_ms = now;
-      v.fetched_at = std::chrono::steady_clock::now();
-    });
-  }
+  fresh.stats = ComputeHelpStats(all, day_start);
+  fresh.day_start_ms = day_start;
+  fresh.fetched_at_backend_ms = now;
+  return status;
 }
 
 }  // namespace exam::net

@@ -15,11 +15,11 @@
 #include <thread>
 #include <vector>
 
-#include "exam/v1/help.pb.h"
+#include "exam/v1/help.grpc.pb.h"
+#include "net/polling_feed.h"
 
 namespace grpc {
 class Channel;
-class ClientContext;
 }  // namespace grpc
 
 namespace exam::net {
@@ -48,12 +48,7 @@ std::optional<int64_t> FirstResponseMs(const exam::v1::HelpRequest& request);
 // The figures over `requests` (any order) for the day starting at `day_start_ms`.
 HelpStats ComputeHelpStats(const std::vector<exam::v1::HelpRequest>& requests, int64_t day_start_ms);
 
-struct HelpView {
-  int64_t exam_id = 0;
-  bool loaded = false;   // at least one answer for this exam
-  bool loading = false;  // a call is in flight
-  std::string error;     // last failure (what is shown is from the last success)
-  int error_code = 0;    // its gRPC status code (PERMISSION_DENIED: the role may not list)
+struct HelpView : PolledViewHeader {  // key: the exam
   // Open and claimed requests, oldest first — the order they were raised in, as the
   // backend lists them; never re-sorted, so a raised hand keeps its place.
   std::vector<exam::v1::HelpRequest> open;
@@ -62,22 +57,15 @@ struct HelpView {
   HelpStats stats;
   int64_t day_start_ms = 0;
   int64_t fetched_at_backend_ms = 0;  // backend clock when the list was fetched
-  std::chrono::steady_clock::time_point fetched_at{};
-  uint64_t version = 0;  // grows with every published change
 
   // The request with this id among `open` and `resolved_today`; null when not listed.
   const exam::v1::HelpRequest* Find(int64_t help_id) const;
 };
 
-class HelpFeed {
+// Follows one exam (Follow(exam_id); 0: none). Claims, replies and resolutions go through
+// the outbox, not here.
+class HelpFeed final : public PollingFeed<HelpView> {
  public:
-  struct Options {
-    std::chrono::milliseconds refresh_every{2000};
-    std::chrono::milliseconds call_timeout{5000};
-    // Called on the feed's thread after each published change; must be cheap.
-    std::function<void()> on_change;
-  };
-
   // Uses the client's channel, token and backend clock; the client must outlive the feed.
   HelpFeed(BackendClient& client, Options options);
   // For callers without a BackendClient: `access_token` (empty while signed out) and
@@ -85,35 +73,14 @@ class HelpFeed {
   // thread.
   HelpFeed(std::shared_ptr<grpc::Channel> channel, std::function<std::string()> access_token,
            std::function<int64_t()> backend_now_ms, Options options);
-  ~HelpFeed();  // Stop()s
-  HelpFeed(const HelpFeed&) = delete;
-  HelpFeed& operator=(const HelpFeed&) = delete;
+  ~HelpFeed() override;
 
-  // Which exam to follow (0: none; the thread idles).
-  void Watch(int64_t exam_id);
-  // Fetch now rather than at the next period (a request was raised, an action confirmed).
-  void RefreshNow();
-  // Cancels the call in flight and joins the thread. Idempotent.
-  void Stop();
-
-  std::shared_ptr<const HelpView> View() const;
+ protected:
+  grpc::Status Fetch(grpc::ClientContext& context, int64_t exam_id, HelpView& fresh) override;
 
  private:
-  void Run();
-  void Publish(const std::function<void(HelpView&)>& change);
-
-  std::shared_ptr<grpc::Channel> channel_;
-  std::function<std::string()> access_token_;
   std::function<int64_t()> backend_now_ms_;
-  Options options_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  bool refresh_ = false;
-  int64_t exam_id_ = 0;
-  grpc::ClientContext* in_flight_ = nullptr;  // the call to cancel on Stop()
-  std::shared_ptr<const HelpView> view_ = std::make_shared<HelpView>();
-  std::thread thread_;
+  std::unique_ptr<exam::v1::HelpService::Stub> stub_;
 };
 
 }  // namespace exam::net

@@ -53,7 +53,7 @@ class PollingFeed {
   void Follow(int64_t key) {
     {
       std::lock_guard lock(mu_);
-      if (key_ == key) return;
+      if (key_ == key || stop_) return;  // a stopped feed publishes nothing more
       key_ = key;
       refresh_ = true;
       // The old content goes now, not when the thread gets to it.

@@ -232,11 +232,11 @@ void HelpDeskPanel::DrawContent(UiContext& ctx) {
   // Follow the first exam unless one was picked.
   if (exam_id_ == 0 && ctx.snapshot && ctx.snapshot->exams && !ctx.snapshot->exams->empty())
     exam_id_ = ctx.snapshot->exams->front().id();
-  feed_->Watch(exam_id_);
+  feed_->Follow(exam_id_);
   FollowEvents(ctx);
   RefreshOutboxCache(ctx);
 
-  const auto view = feed_->View();
+  const auto view = feed_->Current();
   if (view->version != glyphs_seen_version_ && ctx.want_glyphs) {
     // Conversation text comes from candidates and staff: make sure its characters are drawn.
     glyphs_seen_version_ = view->version;
@@ -748,6 +748,6 @@ void HelpDeskPanel::Enqueue(UiContext& ctx, const char* method, const google::pr
   outbox_seen_version_ = UINT64_MAX;  // show "pending" at once
 }
 
-void HelpDeskPanel::Hidden(UiContext& ctx) { if (feed_) feed_->Watch(0); }
+void HelpDeskPanel::Hidden(UiContext& ctx) { if (feed_) feed_->Follow(0); }
 
 }  // namespace exam::ui

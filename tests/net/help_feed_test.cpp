@@ -101,10 +101,10 @@ struct StaffConsole {
     return !client->AccessToken().empty() && snap->loaded;
   }
   local::OutboxAction Row(int64_t id) { return outbox->Get(id).value_or(local::OutboxAction{}); }
-  std::shared_ptr<const HelpView> View() const { return feed->View(); }
+  std::shared_ptr<const HelpView> View() const { return feed->Current(); }
   // The request as the feed shows it now (a copy; empty when not listed).
   v1::HelpRequest Shown(int64_t help_id) const {
-    const auto* r = feed->View()->Find(help_id);
+    const auto* r = feed->Current()->Find(help_id);
     return r ? *r : v1::HelpRequest();
   }
 
@@ -140,7 +140,7 @@ class HelpFeedTest : public ::testing::Test {
                                                       changes_));
     StaffConsole& c = *consoles_.back();
     EXPECT_TRUE(changes_.Await([&] { return c.Ready(); })) << c.client->Status().message;
-    c.feed->Watch(server_->demo().exam_id);
+    c.feed->Follow(server_->demo().exam_id);
     return c;
   }
 
@@ -259,7 +259,7 @@ TEST_F(HelpFeedTest, ListsOpenRequestsInTheOrderTheyWereRaised) {
       << support.View()->error;
   auto view = support.View();
   EXPECT_EQ(Ids(view->open), (std::vector<int64_t>{first, second, third}));
-  EXPECT_EQ(view->exam_id, server_->demo().exam_id);
+  EXPECT_EQ(view->key, server_->demo().exam_id);
   EXPECT_TRUE(view->error.empty());
   EXPECT_TRUE(view->resolved_today.empty());
   const auto& head = view->open.front();
@@ -410,7 +410,7 @@ TEST_F(HelpFeedTest, StopsAtOnceAndPublishesNothingAfterwards) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
   const uint64_t version = support.View()->version;
   support.feed->RefreshNow();
-  support.feed->Watch(server_->demo().exam_id + 1);
+  support.feed->Follow(server_->demo().exam_id + 1);
   EXPECT_EQ(support.View()->version, version);
   support.feed->Stop();  // idempotent
 }
