@@ -107,17 +107,6 @@ std::string EventDetail(const v1::Event& e) {
   }
 }
 
-// Fits a picture of aspect `aspect` centred in the rectangle.
-void FitAspect(ImVec2* p0, ImVec2* p1, float aspect) {
-  const float w = p1->x - p0->x, h = p1->y - p0->y;
-  if (w <= 0 || h <= 0 || aspect <= 0) return;
-  float fw = w, fh = w / aspect;
-  if (fh > h) fh = h, fw = h * aspect;
-  const ImVec2 c((p0->x + p1->x) / 2, (p0->y + p1->y) / 2);
-  *p0 = ImVec2(std::floor(c.x - fw / 2), std::floor(c.y - fh / 2));
-  *p1 = ImVec2(p0->x + std::floor(fw), p0->y + std::floor(fh));
-}
-
 }  // namespace
 
 CandidateFocusView::~CandidateFocusView() { Stop(); }

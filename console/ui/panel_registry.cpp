@@ -10,6 +10,7 @@
 #include "ui/appeals_panel.h"
 #include "ui/help_desk_panel.h"
 #include "ui/live_wall_panel.h"
+#include "ui/review_panel.h"
 #include "ui/notice_overlay.h"
 #include "ui/status_bar.h"
 #include "ui/uploads_panel.h"
@@ -31,6 +32,7 @@ const Workspace kWorkspaces[] = {
     {"appeals", str::kAppealsWorkspace, GLFW_KEY_F3, "F3"},
     {"help", str::kHelpDeskWorkspace, GLFW_KEY_F4, "F4"},
     {"live", str::kLiveWorkspace, GLFW_KEY_F5, "F5"},
+    {"review", str::kReviewWorkspace, GLFW_KEY_F6, "F6"},
 };
 
 }  // namespace
@@ -51,6 +53,7 @@ PanelRegistry::PanelRegistry(std::string username) {
   panels_.push_back(std::make_unique<AppealsPanel>());
   panels_.push_back(std::make_unique<HelpDeskPanel>());
   panels_.push_back(std::make_unique<LiveWallPanel>());
+  panels_.push_back(std::make_unique<ReviewPanel>());
   panels_.push_back(std::make_unique<EventLogPanel>());
   panels_.push_back(std::make_unique<StatusBar>());
   panels_.push_back(std::make_unique<NoticeOverlay>());

@@ -33,6 +33,7 @@ void ForEachUiString(const std::function<void(const char*)>& visit) {
   EXAM_UI_STRINGS_APPEALS(EXAM_UI_STRING_VISIT)
   EXAM_UI_STRINGS_HELP(EXAM_UI_STRING_VISIT)
   EXAM_UI_STRINGS_LIVE(EXAM_UI_STRING_VISIT)
+  EXAM_UI_STRINGS_REVIEW(EXAM_UI_STRING_VISIT)
 #undef EXAM_UI_STRING_VISIT
   for (int s = 0; s <= core::kStageCount; ++s) {
     visit(core::StageNameZh(static_cast<core::Stage>(s)).data());

@@ -9,6 +9,7 @@
 #include "ui/strings_appeals.h"
 #include "ui/strings_help.h"
 #include "ui/strings_live.h"
+#include "ui/strings_review.h"
 
 // X(id, 中文, English)
 #define EXAM_UI_STRINGS(X)                                                              \
@@ -192,6 +193,7 @@ EXAM_UI_STRINGS(EXAM_UI_STRING_CONSTANT)
 EXAM_UI_STRINGS_APPEALS(EXAM_UI_STRING_CONSTANT)
 EXAM_UI_STRINGS_HELP(EXAM_UI_STRING_CONSTANT)
 EXAM_UI_STRINGS_LIVE(EXAM_UI_STRING_CONSTANT)
+EXAM_UI_STRINGS_REVIEW(EXAM_UI_STRING_CONSTANT)
 #undef EXAM_UI_STRING_CONSTANT
 }  // namespace str
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/backend_client.h"
 #include "net/directory_snapshot.h"
@@ -50,6 +51,9 @@ struct UiContext {
   // A decoder thread published a new picture for the screen: the app paces these redraws
   // (any thread, cheap). Null: wake the UI at once.
   std::function<void()> video_frame_ready;
+  // Offline review (--review PATH…): a clip folder, its manifest or media files to open in the
+  // review workspace without a backend. Empty: review works against the backend.
+  std::vector<std::string> offline_review;
   // Which full-size workspace fills the work area: "overview", "uploads".
   std::string workspace = "overview";
   // Room picked in the overview (0: all), shared with other panels.

@@ -1,5 +1,6 @@
 #include "ui/widgets.h"
 
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -184,6 +185,28 @@ void ActionStateText(int state, std::string_view label, std::string_view error) 
     if (!error.empty()) tip.append("\n").append(error);
     ImGui::SetTooltip("%s", tip.c_str());
   }
+}
+
+std::string FormatMediaTime(int64_t us, bool millis) {
+  if (us < 0) us = 0;
+  const int64_t ms = us / 1000;
+  char buf[32];
+  if (millis)
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld.%03lld", static_cast<long long>(ms / 60000),
+                  static_cast<long long>(ms / 1000 % 60), static_cast<long long>(ms % 1000));
+  else
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld", static_cast<long long>(ms / 60000), static_cast<long long>(ms / 1000 % 60));
+  return buf;
+}
+
+void FitAspect(ImVec2* p0, ImVec2* p1, float aspect) {
+  const float w = p1->x - p0->x, h = p1->y - p0->y;
+  if (w <= 0 || h <= 0 || aspect <= 0) return;
+  float fw = w, fh = w / aspect;
+  if (fh > h) fh = h, fw = h * aspect;
+  const ImVec2 c((p0->x + p1->x) / 2, (p0->y + p1->y) / 2);
+  *p0 = ImVec2(std::floor(c.x - fw / 2), std::floor(c.y - fh / 2));
+  *p1 = ImVec2(p0->x + std::floor(fw), p0->y + std::floor(fh));
 }
 
 }  // namespace exam::ui

@@ -17,6 +17,10 @@ namespace exam::ui {
 std::string FormatClock(int64_t unix_ms);
 // "05:12" or "1:05:12"; negative durations get a leading "-".
 std::string FormatDuration(int64_t ms);
+// A position in a recording, "mm:ss.mmm" (or "mm:ss" without `millis`); negatives read 00:00.
+std::string FormatMediaTime(int64_t us, bool millis);
+// Shrinks [*p0, *p1] to the largest centred rectangle of width/height `aspect` (whole pixels).
+void FitAspect(ImVec2* p0, ImVec2* p1, float aspect);
 const char* RoleName(exam::v1::Role role);
 const char* EventKindName(exam::v1::EventKind kind);
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs exam-console in a real window (under Xvfb when there is no display), writes a
 # screenshot and checks it.
-#   run_screenshot_test.sh CONSOLE CHECKER OUT.png [expect-online|expect-offline|expect-uploads|expect-appeals|expect-wall|expect-focus] [console args...]
+#   run_screenshot_test.sh CONSOLE CHECKER OUT.png [expect-online|expect-offline|expect-uploads|expect-appeals|expect-wall|expect-focus|expect-review] [console args...]
 # expect-offline runs the console against a port nobody listens on and passes only when
 # the checker rejects the picture: the checker must tell a signed-in shell from one that is not.
 set -eu
@@ -37,6 +37,10 @@ case "$mode" in
   expect-focus)
     run --screenshot "$out" --frames 30 --workspace live:focus "$@"
     "$checker" "$out" focus
+    ;;
+  expect-review)
+    run --screenshot "$out" --frames 30 --workspace review "$@"
+    "$checker" "$out" review
     ;;
   expect-offline)
     run --backend 127.0.0.1:9 --user admin --password demo --online-timeout 2 --screenshot "$out" --frames 10 "$@"

@@ -42,8 +42,9 @@ int main(int argc, char** argv) {
   const bool appeals = argc == 3 && std::string(argv[2]) == "appeals";
   const bool wall = argc == 3 && std::string(argv[2]) == "wall";
   const bool focus = argc == 3 && std::string(argv[2]) == "focus";
-  if (argc != 2 && !uploads && !appeals && !wall && !focus) {
-    std::fprintf(stderr, "usage: screenshot_check FILE.png [uploads|appeals|wall|focus]\n");
+  const bool review = argc == 3 && std::string(argv[2]) == "review";
+  if (argc != 2 && !uploads && !appeals && !wall && !focus && !review) {
+    std::fprintf(stderr, "usage: screenshot_check FILE.png [uploads|appeals|wall|focus|review]\n");
     return 2;
   }
   Image img;
@@ -101,6 +102,35 @@ int main(int argc, char** argv) {
     }
     check(key >= 16 * 250, "at least 16 tiles show the camera's red key block (under the tile strip)", key);
     check(white >= 16 * 40, "at least 16 tiles show the camera's moving white square", white);
+    stbi_image_free(img.px);
+    std::printf(failures == 0 ? "screenshot looks right\n" : "%d check(s) failed\n", failures);
+    return failures == 0 ? 0 : 1;
+  }
+
+  if (review) {
+    // The review player on question 1 of a synthesized session: the screen recording (a
+    // white question page) left, camera and evidence pictures right, the current question
+    // in green on the transport row, and question segments on the timeline.
+    auto count = [&](int x0, int x1, int y0, int y1, auto pred) {
+      int n = 0;
+      for (int y = img.h * y0 / 100; y < img.h * y1 / 100; ++y)
+        for (int x = img.w * x0 / 100; x < img.w * x1 / 100; ++x) n += pred(img.At(x, y)) ? 1 : 0;
+      return n;
+    };
+    auto area = [&](int x0, int x1, int y0, int y1) { return (img.w * (x1 - x0) / 100) * (img.h * (y1 - y0) / 100); };
+    const int page = count(15, 44, 12, 38, [](const unsigned char* p) { return p[0] > 235 && p[1] > 235 && p[2] > 235; });
+    check(page >= area(15, 44, 12, 38) / 5, "screen recording shows its white question page", page);
+    const int camera = count(51, 75, 7, 23, [](const unsigned char* p) { return Luma(p) > 80; });
+    check(camera >= area(51, 75, 7, 23) / 5, "camera recording shows a picture", camera);
+    const int evidence = count(51, 75, 29, 43, [](const unsigned char* p) { return Luma(p) > 80; });
+    check(evidence >= area(51, 75, 29, 43) / 5, "evidence recording shows a picture", evidence);
+    const int question = count(28, 46, 44, 48, [](const unsigned char* p) {
+      return p[1] > 120 && p[1] > p[0] + 50 && p[1] > p[2] + 30;  // green text, antialiased
+    });
+    check(question >= 30, "the transport shows the current question (green)", question);
+    constexpr int kSegA[3] = {60, 110, 80}, kSegB[3] = {50, 95, 70};
+    const int segments = count(18, 76, 58, 68, [&](const unsigned char* p) { return Near(p, kSegA, 6) || Near(p, kSegB, 6); });
+    check(segments >= 2000, "the timeline shows question segments", segments);
     stbi_image_free(img.px);
     std::printf(failures == 0 ? "screenshot looks right\n" : "%d check(s) failed\n", failures);
     return failures == 0 ? 0 : 1;
