@@ -2,8 +2,67 @@
 #include "backend/services/services.h"
 #include "exam/v1/auth.grpc.pb.h"
 
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
 namespace exam::backend {
 namespace {
+
+// Failed sign-ins per username and client address: after kMaxFailures within kWindow the
+// next attempts are refused, right password or not, until the oldest failure leaves the
+// window. Real time, not the backend clock (which the demo may speed up). Keyed by the
+// address without its port, which changes with every connection.
+class LoginThrottle {
+ public:
+  static constexpr int kMaxFailures = 5;
+  static constexpr std::chrono::seconds kWindow{60};
+  using Clock = std::chrono::steady_clock;
+
+  // Seconds until another attempt is allowed; 0 when allowed now.
+  int64_t RetryAfterSeconds(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = failures_.find(key);
+    if (it == failures_.end()) return 0;
+    Expire(it->second, Clock::now());
+    if (static_cast<int>(it->second.size()) < kMaxFailures) return 0;
+    const auto wait = it->second.front() + kWindow - Clock::now();
+    return std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(wait).count());
+  }
+  void Failed(const std::string& key) {
+    std::lock_guard lock(mu_);
+    const auto now = Clock::now();
+    // Bounded memory under a spray of usernames: forget whatever has left the window.
+    if (failures_.size() > 100000) {
+      for (auto it = failures_.begin(); it != failures_.end();) {
+        Expire(it->second, now);
+        it = it->second.empty() ? failures_.erase(it) : std::next(it);
+      }
+    }
+    auto& times = failures_[key];
+    times.push_back(now);
+    while (static_cast<int>(times.size()) > kMaxFailures) times.pop_front();
+  }
+  void Succeeded(const std::string& key) {
+    std::lock_guard lock(mu_);
+    failures_.erase(key);
+  }
+
+  static std::string Key(const std::string& username, const std::string& peer) {
+    // "ipv4:127.0.0.1:53012", "ipv6:[::1]:53012": drop the port.
+    const auto colon = peer.rfind(':');
+    const auto first = peer.find(':');
+    const std::string host = colon != std::string::npos && colon != first ? peer.substr(0, colon) : peer;
+    return username + '\n' + host;
+  }
+
+ private:
+  static void Expire(std::deque<Clock::time_point>& times, Clock::time_point now) {
+    while (!times.empty() && times.front() + kWindow <= now) times.pop_front();
+  }
+  std::mutex mu_;
+  std::unordered_map<std::string, std::deque<Clock::time_point>> failures_;
+};
 
 void FillUser(const store::UserRecord& u, exam::v1::StaffUser* out) {
   out->set_id(u.id);
@@ -22,14 +81,21 @@ class AuthServiceImpl final : public exam::v1::AuthService::Service {
     EXAM_AUTHORIZE(ctx_, context, who);
     if (req->username().empty() || req->username().size() > 128 || req->password().size() > 1024)
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "username and password are required");
+    const std::string throttle_key = LoginThrottle::Key(req->username(), context->peer());
+    if (const int64_t wait = throttle_.RetryAfterSeconds(throttle_key); wait > 0)
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "too many attempts, try again in " + std::to_string(wait) + " s");
     return Guard([&] {
       store::UserRepository::Credentials credentials;
       {
         std::lock_guard lock(ctx_.db.mutex());
         credentials = store::UserRepository(ctx_.db).FindCredentials(req->username());
       }
-      if (!store::UserRepository::PasswordMatches(credentials, req->password()))
+      if (!store::UserRepository::PasswordMatches(credentials, req->password())) {
+        throttle_.Failed(throttle_key);
         return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password");
+      }
+      throttle_.Succeeded(throttle_key);
       const auto expires = std::chrono::system_clock::now() + ctx_.token_ttl;
       const int64_t expires_ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(expires.time_since_epoch()).count();
@@ -72,6 +138,7 @@ class AuthServiceImpl final : public exam::v1::AuthService::Service {
 
  private:
   BackendContext& ctx_;
+  LoginThrottle throttle_;
 };
 
 }  // namespace

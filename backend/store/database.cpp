@@ -241,6 +241,23 @@ CREATE INDEX annotations_session ON annotations(session_id, at_ms, id);
 CREATE TABLE demo_recording_plans(
   session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
   plan TEXT NOT NULL);
+)SQL",
+// 5: the audit trail becomes append-only and hash-chained (see AuditLog). Rows written
+// before this migration have no hash and are not covered: the chain starts at the first row
+// after it (audit_chain.start_id). The head is kept here too, so a truncated tail is seen.
+R"SQL(
+ALTER TABLE audit ADD COLUMN hash BLOB;
+CREATE TABLE audit_chain(
+  singleton INTEGER PRIMARY KEY CHECK(singleton = 1),
+  start_id INTEGER NOT NULL,
+  last_id INTEGER NOT NULL,
+  last_hash BLOB NOT NULL);
+INSERT INTO audit_chain(singleton, start_id, last_id, last_hash)
+  VALUES(1, COALESCE((SELECT MAX(id) FROM audit), 0) + 1, COALESCE((SELECT MAX(id) FROM audit), 0), zeroblob(32));
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
 )SQL"};
 
 }  // namespace

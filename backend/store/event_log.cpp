@@ -1,6 +1,7 @@
 #include "backend/store/event_log.h"
 
 #include <google/protobuf/util/time_util.h>
+#include <openssl/evp.h>
 
 namespace exam::store {
 
@@ -57,17 +58,101 @@ int64_t EventLog::LastTimeMs(Database& db) {
   return st.Int(0);
 }
 
+namespace {
+
+void PutU64(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+// sha256(prev || id || time || each text field with its length): lengths keep field
+// boundaries unambiguous, so moving bytes between fields changes the hash.
+std::string ChainHash(const std::string& prev, int64_t id, int64_t time_ms, const std::string& actor,
+                      const std::string& action, const std::string& target, const std::string& before,
+                      const std::string& after) {
+  std::string bytes = prev;
+  PutU64(bytes, static_cast<uint64_t>(id));
+  PutU64(bytes, static_cast<uint64_t>(time_ms));
+  for (const std::string* field : {&actor, &action, &target, &before, &after}) {
+    PutU64(bytes, field->size());
+    bytes += *field;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr) != 1)
+    throw StoreError("sha256 failed");
+  return std::string(reinterpret_cast<const char*>(digest), n);
+}
+
+std::string Hex(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
 int64_t AuditLog::Append(int64_t time_ms, const std::string& actor, const std::string& action,
                          const std::string& target, const std::string& before, const std::string& after) {
-  db_.Prepare("INSERT INTO audit(time, actor, action, target, before, after) VALUES(?,?,?,?,?,?)")
-      .Bind(1, time_ms)
-      .Bind(2, actor)
-      .Bind(3, action)
-      .Bind(4, target)
-      .Bind(5, before)
-      .Bind(6, after)
+  auto head = db_.Prepare("SELECT last_hash FROM audit_chain WHERE singleton=1");
+  if (!head.Step()) throw StoreError("audit chain head missing");
+  const std::string prev = head.Blob(0);
+  auto next = db_.Prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM audit");
+  next.Step();
+  const int64_t id = next.Int(0);
+  const std::string hash = ChainHash(prev, id, time_ms, actor, action, target, before, after);
+  db_.Prepare("INSERT INTO audit(id, time, actor, action, target, before, after, hash) VALUES(?,?,?,?,?,?,?,?)")
+      .Bind(1, id)
+      .Bind(2, time_ms)
+      .Bind(3, actor)
+      .Bind(4, action)
+      .Bind(5, target)
+      .Bind(6, before)
+      .Bind(7, after)
+      .BindBlob(8, hash)
       .Run();
-  return db_.LastInsertId();
+  db_.Prepare("UPDATE audit_chain SET last_id=?, last_hash=? WHERE singleton=1").Bind(1, id).BindBlob(2, hash).Run();
+  return id;
+}
+
+AuditVerification AuditLog::Verify(Database& db) {
+  AuditVerification v;
+  auto fail = [&](int64_t id, std::string problem) {
+    v.ok = false;
+    v.bad_id = id;
+    v.problem = std::move(problem);
+    return v;
+  };
+  auto head = db.Prepare("SELECT start_id, last_id, last_hash FROM audit_chain WHERE singleton=1");
+  if (!head.Step()) return fail(0, "the audit chain's head row is missing");
+  v.start_id = head.Int(0);
+  const int64_t last_id = head.Int(1);
+  const std::string last_hash = head.Blob(2);
+
+  std::string prev(32, '\0');
+  int64_t expected = v.start_id;
+  auto st =
+      db.Prepare("SELECT id, time, actor, action, target, before, after, hash FROM audit WHERE id>=? ORDER BY id");
+  st.Bind(1, v.start_id);
+  while (st.Step()) {
+    const int64_t id = st.Int(0);
+    if (id != expected) return fail(expected, "audit row " + std::to_string(expected) + " is missing");
+    const std::string want = ChainHash(prev, id, st.Int(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6));
+    if (st.IsNull(7) || st.Blob(7) != want)
+      return fail(id, "audit row " + std::to_string(id) + " does not match its hash: changed after it was written");
+    prev = want;
+    ++expected;
+    ++v.rows_checked;
+  }
+  // Rows cut off the end leave no gap behind them; the head remembers where the end was.
+  if (expected - 1 != last_id || prev != last_hash)
+    return fail(expected, "audit rows after " + std::to_string(expected - 1) + " are missing (the head is row " +
+                              std::to_string(last_id) + ")");
+  v.head_hex = Hex(prev);
+  return v;
 }
 
 std::vector<exam::v1::AuditEntry> AuditLog::List(int64_t after_id, const std::string& target_prefix, int limit) {

@@ -29,12 +29,31 @@ class EventLog {
   int64_t head_ = 0;
 };
 
+// What AuditLog::Verify found.
+struct AuditVerification {
+  bool ok = true;
+  int64_t bad_id = 0;  // first row that does not verify (a missing row's id when one was deleted)
+  std::string problem;
+  int64_t start_id = 0;  // first chained row; older rows predate the chain and are not covered
+  int64_t rows_checked = 0;
+  std::string head_hex;  // hash of the newest row, to note down elsewhere
+};
+
 // Audit trail of decisions: actor, action, target, before/after (JSON).
+//
+// Append-only and hash-chained: row n stores sha256(hash of row n-1 || canonical bytes of
+// row n), the first chained row starting from 32 zero bytes, and audit_chain keeps the newest
+// id and hash. Triggers refuse UPDATE and DELETE. An edited or deleted row then breaks the
+// chain for anyone with the file but without the will to recompute every later hash; to
+// catch that too, keep the head hash (examd --verify-audit prints it) outside the database.
 class AuditLog {
  public:
   explicit AuditLog(Database& db) : db_(db) {}
+  // Caller holds a write transaction, so the chain's head cannot move under it.
   int64_t Append(int64_t time_ms, const std::string& actor, const std::string& action, const std::string& target,
                  const std::string& before, const std::string& after);
+  // Walks the chain from its start. Caller holds the store lock.
+  static AuditVerification Verify(Database& db);
   // Entries with id > after_id whose target starts with `target_prefix`, oldest first.
   std::vector<exam::v1::AuditEntry> List(int64_t after_id, const std::string& target_prefix, int limit);
 

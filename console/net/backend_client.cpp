@@ -1,9 +1,14 @@
 #include "net/backend_client.h"
 
 #include <grpcpp/grpcpp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -47,6 +52,55 @@ std::string Describe(const grpc::Status& s) {
   std::string text = s.error_message();
   if (text.empty()) text = "gRPC status " + std::to_string(static_cast<int>(s.error_code()));
   return text;
+}
+
+// Whether `address` (host:port) answers a TLS ClientHello with a TLS record. gRPC only says
+// "unreachable" when a plain-text channel meets a TLS-only backend (or a TLS channel a
+// backend whose certificate it does not trust), so this tells the user which it is. The
+// hello offers the ECDHE suites gRPC accepts; a handshake record or an alert both mean TLS.
+bool SpeaksTls(const std::string& address, std::chrono::milliseconds timeout) {
+  static const unsigned char kHello[] = {
+      0x16, 0x03, 0x01, 0x00, 0x66, 0x01, 0x00, 0x00, 0x62, 0x03, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+      0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0x00, 0x00,
+      0x0c, 0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30, 0xcc, 0xa9, 0xcc, 0xa8, 0x01, 0x00, 0x00, 0x2d,  // suites
+      0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18,                              // groups
+      0x00, 0x0b, 0x00, 0x02, 0x01, 0x00,                                                                  // points
+      0x00, 0x0d, 0x00, 0x0e, 0x00, 0x0c, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03, 0x06, 0x01, 0x02, 0x01,
+      0x00, 0x10, 0x00, 0x05, 0x00, 0x03, 0x02, 'h',  '2'};  // ALPN h2
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string host = address.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port = address.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found) return false;
+  bool tls = false;
+  const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    const auto deadline = Steady::now() + timeout;
+    auto wait = [&](short events) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now()).count();
+      pollfd p{fd, events, 0};
+      return left > 0 && poll(&p, 1, static_cast<int>(left)) == 1 && (p.revents & events);
+    };
+    int connected = connect(fd, found->ai_addr, found->ai_addrlen);
+    if (connected != 0 && errno == EINPROGRESS && wait(POLLOUT)) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      connected = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0 ? 0 : -1;
+    }
+    if (connected == 0 && send(fd, kHello, sizeof kHello, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof kHello) &&
+        wait(POLLIN)) {
+      unsigned char reply[2] = {0, 0};
+      // 0x16: handshake, 0x15: alert; then the major version 3 of every TLS record.
+      if (recv(fd, reply, sizeof reply, 0) == 2) tls = (reply[0] == 0x16 || reply[0] == 0x15) && reply[1] == 0x03;
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return tls;
 }
 
 }  // namespace
@@ -581,7 +635,13 @@ void BackendClient::Impl::Run() {
             }
           }
         } else if (!stopping() && !credentials_waiting()) {
-          step = on_transient(grpc::Status(grpc::StatusCode::UNAVAILABLE, options.address + " unreachable"));
+          std::string why = options.address + " unreachable";
+          if (SpeaksTls(options.address, std::chrono::milliseconds(500)))
+            why = options.ca_pem.empty() ? "the backend at " + options.address +
+                                               " speaks TLS: start the console with --ca <CA certificate PEM>"
+                                         : "TLS handshake with " + options.address +
+                                               " failed: is --ca the CA that signed the backend's certificate?";
+          step = on_transient(grpc::Status(grpc::StatusCode::UNAVAILABLE, why));
         }
         break;
       }
