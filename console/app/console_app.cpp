@@ -7,13 +7,18 @@
 #include <imgui_internal.h>  // ErrorCheckEndFrameRecover
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <vector>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "app/action_outbox.h"
 #include "app/embedded_backend.h"
@@ -23,6 +28,7 @@
 #ifdef EXAM_CONSOLE_HAS_AUDIO
 #include "media/chime.h"
 #endif
+#include "media/live_decoder_pool.h"
 #include "net/upload_monitor.h"
 #include "render/framebuffer_capture.h"
 #include "ui/panel_registry.h"
@@ -36,6 +42,171 @@ namespace {
 double g_last_input = 0.0;
 
 void NoteInput() { g_last_input = glfwGetTime(); }
+
+using Steady = std::chrono::steady_clock;
+
+int64_t SteadyNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now().time_since_epoch()).count(); }
+
+// Why the UI should draw again, set from other threads. A flag that is already up does not
+// post again, so a burst (800 pictures a second on a full wall, thousands of events) costs
+// one wake-up per frame, not one per picture or event.
+struct WakeReasons {
+  // The backend client changed something (event, status): when the first change since the
+  // last frame arrived (steady ns, 0: none), for the event-to-screen figure.
+  std::atomic<int64_t> change_since_ns{0};
+  // A decoder published a picture meant for the screen.
+  std::atomic<bool> video{false};
+  // Wake-ups posted from here. Other parts of the console post bare ones (feeds of the
+  // appeals and help desk panels, the outbox): a wake-up while this count stood still was
+  // theirs, and counts as a change.
+  std::atomic<uint64_t> posts{0};
+
+  void Change() {
+    int64_t none = 0;
+    change_since_ns.compare_exchange_strong(none, SteadyNs());
+    if (none == 0) Post();
+  }
+  void Video() {
+    if (!video.exchange(true)) Post();
+  }
+  void Post() {
+    posts.fetch_add(1);
+    glfwPostEmptyEvent();
+  }
+};
+
+// What the UI shows of the client's state: a change that leaves this alone (a heartbeat
+// re-anchoring the clock, say) waits for the next one-second tick instead of a frame now.
+struct ShownState {
+  uint64_t snapshot_version = 0;
+  uint64_t uploads_version = 0;
+  net::ConnectionState state = net::ConnectionState::kSignedOut;
+  std::string message;
+  std::string display_name;
+  int64_t last_seq = 0;
+  uint64_t events_received = 0;
+  int reconnects = 0;
+  size_t roles = 0;
+  bool clock_known = false;
+
+  static ShownState Of(const net::DirectorySnapshot& snap, const net::ConnectionStatus& st, uint64_t uploads_version) {
+    ShownState s;
+    s.snapshot_version = snap.version;
+    s.uploads_version = uploads_version;
+    s.state = st.state;
+    s.message = st.message;
+    s.display_name = st.display_name;
+    s.last_seq = st.last_seq;
+    s.events_received = st.events_received;
+    s.reconnects = st.reconnects;
+    s.roles = st.roles.size();
+    s.clock_known = st.clock_known;
+    return s;
+  }
+  bool operator==(const ShownState& o) const {
+    return snapshot_version == o.snapshot_version && uploads_version == o.uploads_version && state == o.state &&
+           message == o.message && display_name == o.display_name && last_seq == o.last_seq &&
+           events_received == o.events_received && reconnects == o.reconnects && roles == o.roles &&
+           clock_known == o.clock_known;
+  }
+};
+
+// Percentiles of a sample, sorted in place.
+struct Percentiles {
+  double p50 = 0, p99 = 0, max = 0;
+  size_t n = 0;
+};
+Percentiles Summarize(std::vector<double>& v) {
+  Percentiles p;
+  if (v.empty()) return p;
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))]; };
+  p.p50 = at(0.5);
+  p.p99 = at(0.99);
+  p.max = v.back();
+  p.n = v.size();
+  return p;
+}
+
+// CPU time of the whole process (every thread: decoders, gRPC, the GL rasterizer's).
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// A field of /proc/self/status in MB (VmRSS, VmHWM); 0 when unknown.
+double StatusMb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::string key = std::string(field) + ":";
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) return std::strtod(line.c_str() + key.size(), nullptr) / 1024.0;
+  return 0;
+}
+
+// What --frame-stats collects for one workspace phase of a run.
+struct PhaseStats {
+  std::vector<double> build_ms;  // NewFrame .. RenderDrawData (UI thread CPU)
+  std::vector<double> frame_ms;  // NewFrame .. glFinish (with the GL rasterizer's work)
+  std::vector<double> event_ms;  // first change arriving in the client .. its frame on screen
+  double started = 0, ended = 0;  // glfwGetTime
+  double cpu_at_start = 0, cpu_at_end = 0;
+  double rss_end_mb = 0, rss_peak_mb = 0;
+  media::DecodeTotals decode_at_start;
+  media::DecodeTotals decode_at_end;
+
+  void Begin(double now) {
+    started = now;
+    cpu_at_start = ProcessCpuSeconds();
+    decode_at_start = media::LiveDecoderPool::ProcessTotals();
+  }
+  void End(double now) {
+    ended = now;
+    cpu_at_end = ProcessCpuSeconds();
+    decode_at_end = media::LiveDecoderPool::ProcessTotals();
+    rss_end_mb = StatusMb("VmRSS");
+    rss_peak_mb = StatusMb("VmHWM");
+  }
+};
+
+void PrintPhase(const std::string& workspace, PhaseStats& p) {
+  // Skip the first frames: font atlas and first loads are not the steady state.
+  const size_t skip = std::min<size_t>(p.build_ms.size() / 10, 30);
+  std::vector<double> build(p.build_ms.begin() + static_cast<long>(skip), p.build_ms.end());
+  std::vector<double> frame(p.frame_ms.begin() + static_cast<long>(skip), p.frame_ms.end());
+  const Percentiles b = Summarize(build), f = Summarize(frame), e = Summarize(p.event_ms);
+  size_t over_16 = 0, over_33 = 0;
+  for (double ms : frame) {
+    over_16 += ms > 1000.0 / 60 ? 1 : 0;
+    over_33 += ms > 1000.0 / 30 ? 1 : 0;
+  }
+  const double secs = p.ended - p.started;
+  const double cpu = secs > 0 ? (p.cpu_at_end - p.cpu_at_start) / secs * 100 : 0;
+  const long cores = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+  std::fprintf(stderr, "exam-console: phase %s cpu: %.1f %% of one core (%.1f %% of %ld cores), RSS %.0f MB, peak %.0f MB\n",
+               workspace.c_str(), cpu, cpu / static_cast<double>(cores), cores, p.rss_end_mb, p.rss_peak_mb);
+  // Kept as it was so that older scripts still find "frame time over".
+  std::fprintf(stderr, "exam-console: frame time over %zu frames (%s): p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", b.n,
+               workspace.c_str(), b.p50, b.p99, b.max);
+  std::fprintf(stderr,
+               "exam-console: phase %s: %.1f s, %zu frames (%.1f/s); frame built and drawn p50 %.2f p99 %.2f max %.2f ms, "
+               "%zu over 16.7 ms, %zu over 33 ms; event to screen p50 %.2f p99 %.2f max %.2f ms over %zu\n",
+               workspace.c_str(), secs, p.frame_ms.size(), secs > 0 ? static_cast<double>(p.frame_ms.size()) / secs : 0.0,
+               f.p50, f.p99, f.max, over_16, over_33, e.p50, e.p99, e.max, e.n);
+  const auto& a = p.decode_at_start;
+  const auto& z = p.decode_at_end;
+  std::fprintf(stderr,
+               "exam-console: phase %s decode: received %llu, decoded %llu; visible received %llu, decoded %llu; "
+               "dropped %llu, errors %llu; decoder busy %.2f s\n",
+               workspace.c_str(), static_cast<unsigned long long>(z.packets_received - a.packets_received),
+               static_cast<unsigned long long>(z.frames_decoded - a.frames_decoded),
+               static_cast<unsigned long long>(z.visible_received - a.visible_received),
+               static_cast<unsigned long long>(z.visible_decoded - a.visible_decoded),
+               static_cast<unsigned long long>(z.packets_dropped - a.packets_dropped),
+               static_cast<unsigned long long>(z.errors - a.errors), z.decode_seconds - a.decode_seconds);
+}
 
 void InstallInputHooks(GLFWwindow* window) {
   // Installed before ImGui's backend, which chains to them.
@@ -133,6 +304,15 @@ int RunConsole(const Options& opt) {
   glfwMakeContextCurrent(window);
   const bool screenshot_mode = !opt.screenshot.empty();
   glfwSwapInterval(screenshot_mode ? 0 : 1);
+  // Pacing (see Options): vsync alone is not enough, some drivers (Mesa's software
+  // rasterizer under Xvfb, for one) return from SwapBuffers at once.
+  double max_fps = opt.max_fps;
+  if (max_fps <= 0) {
+    const GLFWvidmode* mode = glfwGetPrimaryMonitor() ? glfwGetVideoMode(glfwGetPrimaryMonitor()) : nullptr;
+    max_fps = mode != nullptr && mode->refreshRate >= 30 ? mode->refreshRate : 60;
+  }
+  const double min_frame_s = 1.0 / max_fps;
+  const double min_video_frame_s = std::max(min_frame_s, 1.0 / opt.video_fps);
   InstallInputHooks(window);
 
   IMGUI_CHECKVERSION();
@@ -157,7 +337,8 @@ int RunConsole(const Options& opt) {
   ImGui_ImplOpenGL3_Init("#version 330 core");
 
   // --- client and panels ----------------------------------------------------------------
-  client_options.on_change = [] { glfwPostEmptyEvent(); };
+  WakeReasons wake;
+  client_options.on_change = [&wake] { wake.Change(); };
   net::BackendClient client(client_options);
   client.Start();
   ui::PanelRegistry panels(client_options.username.empty() ? opt.user : client_options.username);
@@ -170,12 +351,13 @@ int RunConsole(const Options& opt) {
   // actions not yet delivered are sent at the next start.
   ActionOutbox actions(client, opt.store, opt.store.empty() && embedded != nullptr);
   net::UploadMonitor::Options monitor_options;
-  monitor_options.on_change = [] { glfwPostEmptyEvent(); };
+  monitor_options.on_change = [&wake] { wake.Change(); };
   net::UploadMonitor uploads(client, monitor_options);
   ctx.uploads = &uploads;
   net::NoticeTracker notices;
   ctx.notices = &notices;
   ctx.want_glyphs = [&fonts](std::string_view text) { fonts.Want(text); };
+  ctx.video_frame_ready = [&wake] { wake.Video(); };
   std::function<void()> chime;
 #ifdef EXAM_CONSOLE_HAS_AUDIO
   std::unique_ptr<media::Chime> chime_device;
@@ -194,23 +376,80 @@ int RunConsole(const Options& opt) {
   int exit_code = 0;
   uint64_t glyphs_seen_version = 0;
   std::string frame_error;
-  std::vector<double> frame_ms;
+  // --frame-stats: one entry per workspace phase, in order.
+  std::vector<std::pair<std::string, PhaseStats>> phases;
+  auto phase = [&]() -> PhaseStats& {
+    if (phases.empty() || phases.back().first != ctx.workspace) {
+      const double now = glfwGetTime();
+      if (!phases.empty()) phases.back().second.End(now);
+      phases.emplace_back(ctx.workspace, PhaseStats{});
+      phases.back().second.Begin(now);
+    }
+    return phases.back().second;
+  };
+  bool recording = false;  // --frame-stats: online and past --stats-after
+  double online_at = -1;  // glfwGetTime when first online (benchmark schedule)
+  bool switched = false;
+  double last_frame_at = -1.0;
+  ShownState shown;  // as of the last frame
+  uint64_t posts_seen = 0;  // WakeReasons::posts when GLFW last took its events
 
   while (!glfwWindowShouldClose(window)) {
     // --- wait for something to do ---
-    if (screenshot_mode && shot.phase == ScreenshotPlan::Phase::kCount) {
-      glfwPollEvents();
-    } else if (glfwGetTime() - g_last_input < 0.5) {
-      glfwPollEvents();
-    } else {
-      // Woken by input or by the client (glfwPostEmptyEvent); 4 Hz keeps countdowns ticking.
+    // Input and backend changes draw at the next frame slot (max_fps), new video pictures
+    // alone at video_fps, and a tick keeps countdowns moving; in between the thread sleeps.
+    // (ctx still holds the last frame's status and backend time here.)
+    bool poked = false;  // woken by someone else's post (see WakeReasons::posts)
+    for (;;) {
+      const double now = glfwGetTime();
       const bool iconified = glfwGetWindowAttrib(window, GLFW_ICONIFIED) != 0;
-      glfwWaitEventsTimeout(iconified ? 1.0 : (screenshot_mode ? 0.05 : 0.25));
+      const bool video = wake.video.load();
+      bool change = wake.change_since_ns.load() != 0;
+      if (change && !screenshot_mode && ctx.snapshot) {
+        // Reading resets the client's notice, so a later change wakes the loop again.
+        const auto snap = client.Snapshot();
+        const auto view = uploads.View();
+        if (ShownState::Of(*snap, client.Status(), view ? view->version : 0) == shown) {
+          wake.change_since_ns.store(0);
+          change = false;
+        }
+      }
+      double due = last_frame_at + (iconified ? 1.0 : (screenshot_mode ? 0.05 : 0.25));
+      // Online, what moves by itself is countdowns and ages in whole seconds: one frame
+      // just after each second of the backend's clock (an idle console costs ~0 CPU).
+      // Waiting for the backend, 4 Hz turns the spinner.
+      if (!iconified && !screenshot_mode && ctx.status.state == net::ConnectionState::kOnline &&
+          ctx.backend_now_ms > 0)
+        due = last_frame_at + static_cast<double>(1000 - ctx.backend_now_ms % 1000) / 1000.0 /
+                                  std::max(1.0, ctx.status.time_scale) + 0.002;
+      if (now - g_last_input < 0.5 || change || poked) due = std::min(due, last_frame_at + min_frame_s);
+      if (video && !iconified) due = std::min(due, last_frame_at + min_video_frame_s);
+      if (screenshot_mode && shot.phase == ScreenshotPlan::Phase::kCount) due = now;
+      if (due <= now) {
+        posts_seen = wake.posts.load();
+        glfwPollEvents();
+        break;
+      }
+      // Woken early by input or a post (glfwPostEmptyEvent), then due is worked out again.
+      // Every post queued so far is taken by this wait.
+      glfwWaitEventsTimeout(due - now);
+      if (glfwWindowShouldClose(window)) break;
+      const uint64_t posts = wake.posts.load();
+      if (glfwGetTime() < due - 0.001 && posts == posts_seen && glfwGetTime() - g_last_input >= 0.5) poked = true;
+      posts_seen = posts;
     }
+    last_frame_at = glfwGetTime();
+    // Taken before reading: a picture or change arriving from here on wakes the next frame.
+    wake.video.store(false);
+    const int64_t change_since_ns = wake.change_since_ns.exchange(0);
 
     // --- read the network side once per frame ---
     ctx.snapshot = client.Snapshot();
     ctx.status = client.Status();
+    {
+      const auto view = uploads.View();
+      shown = ShownState::Of(*ctx.snapshot, ctx.status, view ? view->version : 0);
+    }
     ctx.backend_now_ms = ctx.status.backend_now_unix_ms;
     ctx.large_font = fonts.large();
     // New events since the last frame, for the notices (a local read of the client's history).
@@ -236,7 +475,7 @@ int RunConsole(const Options& opt) {
     }
 
     // --- build the frame; one exception costs one frame, not the console ---
-    const auto frame_begin = std::chrono::steady_clock::now();
+    const auto frame_begin = Steady::now();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
@@ -263,7 +502,7 @@ int RunConsole(const Options& opt) {
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     // Time to build and submit the frame (not the wait for input or vsync).
-    if (opt.frame_stats) frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_begin).count());
+    if (recording) phase().build_ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - frame_begin).count());
 
     if (screenshot_mode) {
       const double now = glfwGetTime();
@@ -298,9 +537,34 @@ int RunConsole(const Options& opt) {
           break;
       }
     }
+    if (recording) {
+      // The frame's time includes the drawing itself (glFinish: a software rasterizer does
+      // it all here) but not a wait for vertical blank in SwapBuffers.
+      glFinish();
+      PhaseStats& p = phase();
+      p.frame_ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - frame_begin).count());
+    }
     glfwSwapBuffers(window);
+    // On screen: the change that woke this frame has been shown.
+    if (recording && change_since_ns != 0)
+      phase().event_ms.push_back(static_cast<double>(SteadyNs() - change_since_ns) / 1e6);
+    // Benchmark schedule, counted from the first frame online.
+    if (online_at < 0 && ctx.status.state == net::ConnectionState::kOnline && ctx.snapshot->loaded) online_at = glfwGetTime();
+    if (online_at >= 0) {
+      const double since = glfwGetTime() - online_at;
+      if (opt.frame_stats && !recording && since >= opt.stats_after_s) {
+        recording = true;
+        phase();
+      }
+      if (!switched && !opt.switch_workspace.empty() && since >= opt.switch_after_s) {
+        switched = true;
+        ctx.workspace = opt.switch_workspace;
+      }
+      if (opt.exit_after_s > 0 && since >= opt.exit_after_s) break;
+    }
     if (ctx.quit_requested || shot.phase == ScreenshotPlan::Phase::kDone) break;
   }
+  if (!phases.empty()) phases.back().second.End(glfwGetTime());
 
   // The network threads first: they post to GLFW and talk to the embedded backend.
   panels.StopAll();
@@ -313,14 +577,8 @@ int RunConsole(const Options& opt) {
   glfwDestroyWindow(window);
   glfwTerminate();
   embedded.reset();
-  if (opt.frame_stats && !frame_ms.empty()) {
-    // Skip the first frames: font atlas and first loads are not the steady state.
-    std::vector<double> steady(frame_ms.begin() + static_cast<long>(std::min<size_t>(frame_ms.size() / 10, 30)), frame_ms.end());
-    std::sort(steady.begin(), steady.end());
-    auto pct = [&](double p) { return steady[std::min(steady.size() - 1, static_cast<size_t>(p * static_cast<double>(steady.size())))]; };
-    std::fprintf(stderr, "exam-console: frame time over %zu frames (%s): p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
-                 steady.size(), opt.workspace.c_str(), pct(0.5), pct(0.99), steady.back());
-  }
+  if (opt.frame_stats)
+    for (auto& [workspace, p] : phases) PrintPhase(workspace, p);
   return exit_code;
 }
 

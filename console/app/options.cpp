@@ -39,9 +39,15 @@ const char* Usage() {
          "  --candidates N        demo: number of candidates (default 48)\n"
          "  --seed N              demo: simulator seed (default 1)\n"
          "  --no-simulator        demo: start the backend without simulated candidates\n"
-         "  --frame-stats         print frame build time p50/p99/max at exit (benchmarks)\n"
+         "  --frame-stats         print frame times, event-to-screen latency and live decode\n"
+         "                        counters at exit (benchmarks)\n"
+         "  --exit-after S        exit S seconds after first being online (benchmarks)\n"
+         "  --stats-after S       --frame-stats counts from S seconds after being online\n"
+         "  --switch-workspace S:NAME  switch to workspace NAME S seconds after being online\n"
+         "  --video-fps N         redraws for new video pictures alone, at most N/s (default 30)\n"
+         "  --max-fps N           any redraw at most N/s (default: the monitor's refresh, or 60)\n"
          "  --audio               chime when a hand is raised or an in-exam appeal arrives\n"
-         "  --workspace NAME      first workspace: overview, uploads, appeals, help, live (F1–F5)\n"
+         "  --workspace NAME      first workspace: overview, uploads, appeals, help, live, review (F1–F6), live:focus\n"
          "  --store FILE          local store (outbox of actions); default under\n"
          "                        $XDG_DATA_HOME/exam-console/, a temporary file for the demo\n"
          "  --help                show this text\n";
@@ -125,6 +131,32 @@ ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) 
       o->simulate = false;
     } else if (arg == "--frame-stats") {
       o->frame_stats = true;
+    } else if (arg == "--exit-after") {
+      if (!number(&o->exit_after_s)) return ParseResult::kError;
+    } else if (arg == "--stats-after") {
+      if (!number(&o->stats_after_s)) return ParseResult::kError;
+    } else if (arg == "--switch-workspace") {
+      if (!value(&v)) return ParseResult::kError;
+      const std::string_view spec = v;
+      const size_t colon = spec.find(':');
+      const std::string seconds(spec.substr(0, colon == std::string_view::npos ? 0 : colon));
+      o->switch_workspace = colon == std::string_view::npos ? "" : std::string(spec.substr(colon + 1));
+      if (!ParseNumber(seconds.c_str(), &o->switch_after_s) || o->switch_after_s < 0 || !ui::IsWorkspace(o->switch_workspace)) {
+        *error = "--switch-workspace must look like 60:overview";
+        return ParseResult::kError;
+      }
+    } else if (arg == "--video-fps") {
+      if (!number(&o->video_fps)) return ParseResult::kError;
+      if (o->video_fps <= 0) {
+        *error = "--video-fps must be positive";
+        return ParseResult::kError;
+      }
+    } else if (arg == "--max-fps") {
+      if (!number(&o->max_fps)) return ParseResult::kError;
+      if (o->max_fps < 0) {
+        *error = "--max-fps must not be negative";
+        return ParseResult::kError;
+      }
     } else if (arg == "--audio") {
       o->audio = true;
     } else if (arg == "--workspace") {
@@ -132,7 +164,7 @@ ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) 
       if (!value(&v)) return ParseResult::kError;
       o->workspace = v;
       if (!ui::IsWorkspace(o->workspace)) {
-        *error = "--workspace must be overview, uploads, appeals, help or live";
+        *error = "--workspace must be overview, uploads, appeals, help, live, live:focus or review";
         return ParseResult::kError;
       }
     } else if (arg == "--store") {

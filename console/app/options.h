@@ -21,8 +21,20 @@ struct Options {
 
   ui::Lang lang = ui::Lang::kZh;
   std::string workspace = "overview";
-  bool audio = false;
-  bool frame_stats = false;  // print frame build time percentiles at exit  // chime on notices (raised hands, in-exam appeals)
+  bool audio = false;  // chime on notices (raised hands, in-exam appeals)
+  bool frame_stats = false;  // print frame time, event-to-screen and decode figures at exit
+  // Benchmarks: leave this many seconds after first being online (0: never), and switch to
+  // `switch_workspace` `switch_after_s` seconds after being online (a normal run otherwise:
+  // no --screenshot, so redraws are paced as for a person).
+  double exit_after_s = 0.0;
+  double stats_after_s = 0.0;  // --frame-stats starts counting this long after being online
+  double switch_after_s = 0.0;
+  std::string switch_workspace;
+  // Redraw pacing: frames woken only by new video pictures at most video_fps a second
+  // (the tiles' streams are 15 fps); any frame at most max_fps a second (0: the monitor's
+  // refresh rate, 60 when unknown). Input and backend events draw at the next frame slot.
+  double video_fps = 30.0;
+  double max_fps = 0.0;
   std::string store;  // local SQLite store; empty: the default for the user and backend
   int width = 1600;
   int height = 900;

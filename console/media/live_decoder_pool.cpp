@@ -15,6 +15,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Process-wide counters behind LiveDecoderPool::ProcessTotals().
+struct Totals {
+  std::atomic<uint64_t> packets_received{0};
+  std::atomic<uint64_t> frames_decoded{0};
+  std::atomic<uint64_t> visible_received{0};
+  std::atomic<uint64_t> visible_decoded{0};
+  std::atomic<uint64_t> packets_dropped{0};
+  std::atomic<uint64_t> errors{0};
+  std::atomic<uint64_t> decode_ns{0};
+};
+Totals g_totals;
+
+// Adds the time of its scope to the decoder time (libavcodec calls only, not the plane
+// copies), for --frame-stats.
+struct DecodeTimer {
+  Clock::time_point begin = Clock::now();
+  ~DecodeTimer() {
+    g_totals.decode_ns.fetch_add(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - begin).count()),
+        std::memory_order_relaxed);
+  }
+};
+
 std::string AvError(int code) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(code, buf, sizeof buf);
@@ -149,6 +172,8 @@ void LiveDecoderPool::Push(StreamId id, EncodedPacket packet) {
   {
     std::lock_guard lock(s->mu);
     ++s->stats.packets_received;
+    g_totals.packets_received.fetch_add(1, std::memory_order_relaxed);
+    if (s->stats.policy == DecodePolicy::kFull) g_totals.visible_received.fetch_add(1, std::memory_order_relaxed);
     s->stats.last_packet_at = Clock::now();
     if (s->stats.policy == DecodePolicy::kStopped) {
       ++s->stats.packets_skipped;
@@ -158,6 +183,7 @@ void LiveDecoderPool::Push(StreamId id, EncodedPacket packet) {
     if (s->queue.size() >= options_.max_queued_packets) {
       s->queue.pop_front();
       ++s->stats.packets_dropped;
+      g_totals.packets_dropped.fetch_add(1, std::memory_order_relaxed);
       s->overflowed = true;
     }
     s->queue.push_back(std::move(packet));
@@ -194,6 +220,18 @@ StreamStats LiveDecoderPool::Stats(StreamId id) const {
   return out;
 }
 
+DecodeTotals LiveDecoderPool::ProcessTotals() {
+  DecodeTotals t;
+  t.packets_received = g_totals.packets_received.load(std::memory_order_relaxed);
+  t.frames_decoded = g_totals.frames_decoded.load(std::memory_order_relaxed);
+  t.visible_received = g_totals.visible_received.load(std::memory_order_relaxed);
+  t.visible_decoded = g_totals.visible_decoded.load(std::memory_order_relaxed);
+  t.packets_dropped = g_totals.packets_dropped.load(std::memory_order_relaxed);
+  t.errors = g_totals.errors.load(std::memory_order_relaxed);
+  t.decode_seconds = static_cast<double>(g_totals.decode_ns.load(std::memory_order_relaxed)) / 1e9;
+  return t;
+}
+
 void LiveDecoderPool::Drain() {
   for (auto& w : workers_) {
     std::unique_lock lock(w->mu);
@@ -221,6 +259,7 @@ void LiveDecoderPool::Run(Worker* w) {
 
 void LiveDecoderPool::Process(Stream& s) {
   auto fail = [&](const std::string& why) {
+    g_totals.errors.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(s.mu);
     ++s.stats.errors;
     s.stats.last_error = why;
@@ -308,14 +347,21 @@ void LiveDecoderPool::Process(Stream& s) {
       s.packet->pts = p.pts;
       s.packet->dts = p.dts;
       if (p.keyframe) s.packet->flags |= AV_PKT_FLAG_KEY;
-      int rc = avcodec_send_packet(s.codec, s.packet);
+      int rc = 0;
+      {
+        DecodeTimer timer;
+        rc = avcodec_send_packet(s.codec, s.packet);
+      }
       if (rc < 0 && rc != AVERROR(EAGAIN)) {
         fail("decode error: " + AvError(rc));
         avcodec_flush_buffers(s.codec);
         continue;
       }
       for (;;) {
-        rc = avcodec_receive_frame(s.codec, s.frame);
+        {
+          DecodeTimer timer;
+          rc = avcodec_receive_frame(s.codec, s.frame);
+        }
         if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) break;
         if (rc < 0) {
           fail("decode error: " + AvError(rc));
@@ -369,10 +415,13 @@ void LiveDecoderPool::Process(Stream& s) {
           s.version.store(s.latest->version, std::memory_order_release);
           ++s.stats.frames_decoded;
           s.stats.last_frame_at = Clock::now();
+          g_totals.frames_decoded.fetch_add(1, std::memory_order_relaxed);
+          if (policy == DecodePolicy::kFull) g_totals.visible_decoded.fetch_add(1, std::memory_order_relaxed);
           s.stats.waiting_for_keyframe = false;
           s.stats.last_error.clear();
         }
-        if (options_.on_frame) options_.on_frame(s.id);
+        // Only pictures meant for the screen wake the UI (see Options::on_frame).
+        if (options_.on_frame && policy == DecodePolicy::kFull) options_.on_frame(s.id);
       }
     }
     {

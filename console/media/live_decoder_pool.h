@@ -82,6 +82,20 @@ struct StreamStats {
   std::chrono::steady_clock::time_point last_frame_at{};
 };
 
+// Counters over every pool of the process since it started (--frame-stats, benchmarks).
+// "Visible" counts packets that arrived while their stream decoded at full rate: each one
+// should become a decoded frame, so visible_received - visible_decoded is what the wall
+// failed to show (dropped on overflow, skipped while resyncing, or broken).
+struct DecodeTotals {
+  uint64_t packets_received = 0;
+  uint64_t frames_decoded = 0;
+  uint64_t visible_received = 0;
+  uint64_t visible_decoded = 0;
+  uint64_t packets_dropped = 0;  // queue overflow
+  uint64_t errors = 0;
+  double decode_seconds = 0;  // worker time inside avcodec_send_packet/receive_frame
+};
+
 class LiveDecoderPool {
  public:
   using StreamId = uint64_t;
@@ -90,8 +104,10 @@ class LiveDecoderPool {
     // Packets waiting per stream before the oldest are dropped (and the decoder resyncs on
     // the next keyframe).
     size_t max_queued_packets = 240;
-    // Called on a worker thread after a stream published a frame; must be cheap
-    // (glfwPostEmptyEvent).
+    // Called on a worker thread after a stream decoding at full rate (kFull) published a
+    // frame; must be cheap (glfwPostEmptyEvent). Frames of kKeyframesOnly streams are off
+    // screen: they wait, unannounced, until the UI looks (otherwise 64 hidden tiles would
+    // wake the UI 64 times a second to draw nothing new).
     std::function<void(StreamId)> on_frame;
   };
 
@@ -121,6 +137,8 @@ class LiveDecoderPool {
   void Drain();
   // Joins the workers; later calls are no-ops.
   void Stop();
+  // Counters over every pool of the process (thread-safe, lock-free).
+  static DecodeTotals ProcessTotals();
 
  private:
   struct Stream;

@@ -231,6 +231,9 @@ void YuvRenderer::Execute(const DrawRecord& r, const ImDrawCmd* cmd) {
     glBindTexture(GL_TEXTURE_2D, r.tex[i]);
   }
   glBindVertexArray(vao_);
+  // An opaque picture needs no blending: without it the rasterizer skips reading what is
+  // underneath, and a software one (llvmpipe) can drop what was queued under it.
+  if (r.alpha >= 1.0f) glDisable(GL_BLEND);
   glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
   // The backend binds textures on unit 0 only and does not reselect it.
   glActiveTexture(GL_TEXTURE0);
