@@ -257,8 +257,15 @@ int RunConsole(const Options& opt) {
   // --- backend ------------------------------------------------------------------------
   std::unique_ptr<EmbeddedBackend> embedded;
   net::ClientOptions client_options;
-  if (opt.backend.empty()) {
+  // Offline review (--review) opens local files: no backend, no sign-in.
+  const bool offline = !opt.review.empty();
+  if (offline) {
+    std::fprintf(stderr, "exam-console: offline review of %zu path(s)\n", opt.review.size());
+    // The client is never started; it only needs a well-formed address for its channel.
+    client_options.address = "127.0.0.1:1";
+  } else if (opt.backend.empty()) {
     EmbeddedBackend::Options demo;
+    demo.review_seconds = opt.review_seconds;
     demo.time_scale = opt.time_scale;
     demo.candidates = opt.candidates;
     demo.seed = opt.seed;
@@ -340,11 +347,12 @@ int RunConsole(const Options& opt) {
   WakeReasons wake;
   client_options.on_change = [&wake] { wake.Change(); };
   net::BackendClient client(client_options);
-  client.Start();
+  if (!offline) client.Start();
   ui::PanelRegistry panels(client_options.username.empty() ? opt.user : client_options.username);
   ui::UiContext ctx;
   ctx.client = &client;
-  ctx.workspace = opt.workspace;
+  ctx.workspace = offline ? "review" : opt.workspace;
+  ctx.offline_review = opt.review;
 
   // --- the outbox of staff actions and the feeds that poll on their own threads ---
   // The demo's store is temporary like its database; a real backend's store persists, so
@@ -506,7 +514,8 @@ int RunConsole(const Options& opt) {
 
     if (screenshot_mode) {
       const double now = glfwGetTime();
-      const bool online = ctx.status.state == net::ConnectionState::kOnline && ctx.snapshot->loaded;
+      // Offline review has nothing to wait for: its delay starts at once.
+      const bool online = offline || (ctx.status.state == net::ConnectionState::kOnline && ctx.snapshot->loaded);
       switch (shot.phase) {
         case ScreenshotPlan::Phase::kWaitOnline:
           if (online || now - shot.phase_started > opt.online_timeout_s) {

@@ -66,6 +66,7 @@ std::unique_ptr<EmbeddedBackend> EmbeddedBackend::Start(const Options& options, 
   server_options.seed_demo = true;
   server_options.demo_candidates = options.candidates;
   server_options.time_scale = options.time_scale;
+  server_options.demo_review_seconds = options.review_seconds;
   self->parts_->server = backend::ExamServer::Start(server_options, error);
   if (!self->parts_->server) return nullptr;
   self->address_ = self->parts_->server->address();

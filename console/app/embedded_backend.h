@@ -14,6 +14,7 @@ class EmbeddedBackend {
     int candidates = 48;
     uint64_t seed = 1;
     bool simulate = true;
+    int review_seconds = 200;  // length of each synthesized recording of the finished sitting
   };
 
   // Starts the backend on loopback with a fresh demo database, then the simulator.

@@ -37,6 +37,8 @@ const char* Usage() {
          "  --delay S             screenshot: wait S more seconds once online (default 0)\n"
          "  --time-scale X        demo: backend seconds per real second (default 10)\n"
          "  --candidates N        demo: number of candidates (default 48)\n"
+         "  --review-seconds N    demo: length of the finished sitting's recordings (default 200)\n"
+         "  --review PATH...      offline review of a clip folder, its manifest.json or media files (no backend)\n"
          "  --seed N              demo: simulator seed (default 1)\n"
          "  --no-simulator        demo: start the backend without simulated candidates\n"
          "  --frame-stats         print frame times, event-to-screen latency and live decode\n"
@@ -167,6 +169,16 @@ ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) 
         *error = "--workspace must be overview, uploads, appeals, help, live, live:focus or review";
         return ParseResult::kError;
       }
+    } else if (arg == "--review") {
+      // Every following argument up to the next option is a path.
+      while (i + 1 < argc && std::string_view(argv[i + 1]).rfind("--", 0) != 0) o->review.emplace_back(argv[++i]);
+      if (o->review.empty()) {
+        *error = "--review needs a clip folder, its manifest.json or media files";
+        return ParseResult::kError;
+      }
+    } else if (arg == "--review-seconds") {
+      if (!number(&d)) return ParseResult::kError;
+      o->review_seconds = static_cast<int>(d);
     } else if (arg == "--store") {
       const char* v = nullptr;
       if (!value(&v)) return ParseResult::kError;

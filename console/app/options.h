@@ -2,6 +2,7 @@
 // Command line of exam-console.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ui/strings.h"
 
@@ -44,6 +45,10 @@ struct Options {
   int candidates = 48;
   uint64_t seed = 1;
   bool simulate = true;
+  int review_seconds = 200;
+
+  // Offline review: clip folders, manifests or media files to open without a backend.
+  std::vector<std::string> review;
 };
 
 enum class ParseResult { kRun, kHelp, kError };

@@ -162,6 +162,7 @@ bool YuvRenderer::Init(std::string* error) {
   }
   program_ = program;
   loc_rect_ = glGetUniformLocation(program, "u_rect");
+  loc_quarter_turns_ = glGetUniformLocation(program, "u_quarter_turns");
   loc_y_ = glGetUniformLocation(program, "u_y");
   loc_u_ = glGetUniformLocation(program, "u_u");
   loc_v_ = glGetUniformLocation(program, "u_v");
@@ -185,10 +186,10 @@ void YuvRenderer::Abandon() {
   draws_.clear();
 }
 
-void YuvRenderer::Draw(ImDrawList* list, ImVec2 p0, ImVec2 p1, const YuvTextures& t, float alpha) {
+void YuvRenderer::Draw(ImDrawList* list, ImVec2 p0, ImVec2 p1, const YuvTextures& t, float alpha, int quarter_turns) {
   if (program_ == 0 || !t.valid()) return;
   draws_.push_back(DrawRecord{this, p0, p1, {t.texture(0), t.texture(1), t.texture(2)}, t.width(), t.height(),
-                              t.bt709(), t.full_range(), alpha});
+                              t.bt709(), t.full_range(), alpha, ((quarter_turns % 4) + 4) % 4});
   list->AddCallback(&YuvRenderer::Callback, &draws_.back());
   // ImGui's OpenGL3 backend sets its program, buffers and blend state up again after this.
   list->AddCallback(ImDrawCallback_ResetRenderState, nullptr);
@@ -217,6 +218,7 @@ void YuvRenderer::Execute(const DrawRecord& r, const ImDrawCmd* cmd) {
   glUseProgram(program_);
   // Corner (0,0) is the picture's first row: put it at the top of the rectangle.
   glUniform4f(loc_rect_, ndc_x(r.p0.x), ndc_y(r.p0.y), ndc_x(r.p1.x), ndc_y(r.p1.y));
+  glUniform1i(loc_quarter_turns_, r.quarter_turns);
   glUniform1i(loc_y_, 0);
   glUniform1i(loc_u_, 1);
   glUniform1i(loc_v_, 2);

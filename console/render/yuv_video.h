@@ -73,7 +73,9 @@ class YuvRenderer {
   void BeginFrame() { draws_.clear(); }
   // Queues the picture into `list` filling [p0, p1]; ImGui's GL backend runs it in order
   // with the rest of the list and its own state is restored right after.
-  void Draw(ImDrawList* list, ImVec2 p0, ImVec2 p1, const YuvTextures& textures, float alpha = 1.0f);
+  // `quarter_turns` (0..3) turns the picture clockwise: [p0, p1] is the turned picture's box.
+  void Draw(ImDrawList* list, ImVec2 p0, ImVec2 p1, const YuvTextures& textures, float alpha = 1.0f,
+            int quarter_turns = 0);
   void Reset();
   void Abandon();
 
@@ -84,6 +86,7 @@ class YuvRenderer {
     int width, height;
     bool bt709, full_range;
     float alpha;
+    int quarter_turns;
   };
 
  private:
@@ -93,7 +96,7 @@ class YuvRenderer {
   unsigned program_ = 0;
   unsigned vao_ = 0;
   int loc_rect_ = -1, loc_y_ = -1, loc_u_ = -1, loc_v_ = -1, loc_bt709_ = -1, loc_full_ = -1, loc_alpha_ = -1,
-      loc_chroma_scale_ = -1;
+      loc_chroma_scale_ = -1, loc_quarter_turns_ = -1;
   std::deque<DrawRecord> draws_;  // stable addresses until the next BeginFrame()
 };
 

@@ -12,6 +12,7 @@ LoginPanel::LoginPanel(std::string username) : Panel("login", str::kLoginTitle) 
 }
 
 bool LoginPanel::Visible(const UiContext& ctx) const {
+  if (!ctx.offline_review.empty()) return false;  // offline review needs no sign-in
   return ctx.login_requested || ctx.status.state == net::ConnectionState::kSignedOut ||
          ctx.status.state == net::ConnectionState::kAuthFailed;
 }

@@ -445,7 +445,11 @@ void ReviewPanel::DrawVideos(ImVec2 size) {
     if (shown != nullptr && presented.frame && presented.frame->picture)
       label += "  " + shown->track.codec() + " " + std::to_string(presented.frame->picture->width) + "×" +
                std::to_string(presented.frame->picture->height);
-    if (presented.rotation_degrees != 0) label += "  ↻" + std::to_string(presented.rotation_degrees) + "°";
+    if (presented.rotation_degrees != 0) {
+      char turned[48];
+      std::snprintf(turned, sizeof turned, Tr(str::kRvRotated), presented.rotation_degrees);
+      label += std::string("  ") + turned;
+    }
     dl->AddText(cell.p0, theme::kMuted, label.c_str());
     ImVec2 v0(cell.p0.x, cell.p0.y + line), v1p = cell.p1;
     dl->AddRectFilled(v0, v1p, IM_COL32(14, 16, 20, 255));
@@ -483,8 +487,11 @@ void ReviewPanel::DrawVideos(ImVec2 size) {
         shown->uploaded = pic.get();
         shown->keep = pic;
       }
-      FitAspect(&v0, &v1p, static_cast<float>(pic->width) / static_cast<float>(std::max(1, pic->height)));
-      if (shown->textures.valid()) renderer_.Draw(dl, v0, v1p, shown->textures);
+      // A sideways phone is shown upright: its box takes the turned picture's aspect.
+      const int turns = ((presented.rotation_degrees / 90) % 4 + 4) % 4;
+      const float w = static_cast<float>(pic->width), h = static_cast<float>(std::max(1, pic->height));
+      FitAspect(&v0, &v1p, turns % 2 ? h / w : w / h);
+      if (shown->textures.valid()) renderer_.Draw(dl, v0, v1p, shown->textures, 1.0f, turns);
       if (presented.past_end && !presented.error.empty()) why = presented.error;
     } else {
       why = Tr(str::kRvDecoding);
