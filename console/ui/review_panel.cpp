@@ -415,20 +415,32 @@ void ReviewPanel::DrawVideos(ImVec2 size) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const float line = ImGui::GetTextLineHeightWithSpacing();
-  // Screen on the left at half the width; camera and evidence stacked on the right.
+  // The enlarged recording on the left at half the width (the screen at first); the other
+  // two stacked on the right. Clicking a small one enlarges it.
   struct Cell {
     v1::TrackKind kind;
     ImVec2 p0, p1;
   };
+  v1::TrackKind small[2];
+  int n = 0;
+  for (v1::TrackKind k : {v1::TRACK_KIND_SCREEN, v1::TRACK_KIND_CAMERA, v1::TRACK_KIND_EVIDENCE})
+    if (k != enlarged_kind_ && n < 2) small[n++] = k;
   const float left_w = std::floor(size.x * 0.5f);
   const float right_h = std::floor((size.y - kGap) / 2);
   const Cell cells[] = {
-      {v1::TRACK_KIND_SCREEN, origin, ImVec2(origin.x + left_w, origin.y + size.y)},
-      {v1::TRACK_KIND_CAMERA, ImVec2(origin.x + left_w + kGap, origin.y), ImVec2(origin.x + size.x, origin.y + right_h)},
-      {v1::TRACK_KIND_EVIDENCE, ImVec2(origin.x + left_w + kGap, origin.y + right_h + kGap),
-       ImVec2(origin.x + size.x, origin.y + size.y)},
+      {enlarged_kind_, origin, ImVec2(origin.x + left_w, origin.y + size.y)},
+      {small[0], ImVec2(origin.x + left_w + kGap, origin.y), ImVec2(origin.x + size.x, origin.y + right_h)},
+      {small[1], ImVec2(origin.x + left_w + kGap, origin.y + right_h + kGap), ImVec2(origin.x + size.x, origin.y + size.y)},
   };
   for (const auto& cell : cells) {
+    if (cell.kind != enlarged_kind_) {
+      ImGui::SetCursorScreenPos(cell.p0);
+      ImGui::PushID(static_cast<int>(cell.kind));
+      ImGui::InvisibleButton("##enlarge", ImVec2(std::max(1.0f, cell.p1.x - cell.p0.x), std::max(1.0f, cell.p1.y - cell.p0.y)));
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", Tr(str::kRvEnlarge));
+      if (ImGui::IsItemClicked()) enlarged_kind_ = cell.kind;
+      ImGui::PopID();
+    }
     // The part of this kind's recording that covers the playhead (an interrupted recording
     // comes in several parts), else its first part to say why there is nothing.
     TrackView* shown = nullptr;
@@ -504,6 +516,7 @@ void ReviewPanel::DrawVideos(ImVec2 size) {
                   why.c_str(), nullptr, w);
     }
   }
+  ImGui::SetCursorScreenPos(origin);
   ImGui::Dummy(size);
 }
 

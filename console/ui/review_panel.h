@@ -96,6 +96,7 @@ class ReviewPanel : public Panel {
   ReviewTimelineView timeline_;
   ScoreSheetView sheet_;
   bool want_note_focus_ = false;
+  exam::v1::TrackKind enlarged_kind_ = exam::v1::TRACK_KIND_SCREEN;  // the big video
   std::vector<core::QuestionSegment> questions_;  // of the open session, for the clip presets
   std::vector<core::TimelineMarker> flags_;       // alerts, help, violations (session time)
   std::vector<std::string> flag_details_;         // same order

@@ -78,5 +78,6 @@
   X(kRvFileMissing, "清单中的文件缺失", "Listed in the manifest but missing")                                      \
   X(kRvOfflineNoScores, "离线评审：评分和批注需要连接后台。", "Offline review: scores and notes need the backend.") \
   X(kRvRotated, "已旋转 %d°", "turned %d°")                                                                     \
+  X(kRvEnlarge, "点击放大", "Click to enlarge")                                                                 \
   X(kRvHint, "空格 播放/暂停 · ←/→ 逐帧 · [ / ] 上/下一题 · M 批注 · I/O 片段入/出点 · 滚轮 缩放 · 右键拖动 平移",                 \
     "Space: play/pause · ←/→: frame · [ / ]: previous/next question · M: note · I/O: clip in/out · wheel: zoom · right-drag: pan")
