@@ -15,6 +15,8 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev ffmpeg espeak-ng
   # tests: GoogleTest, a headless X server for GUI tests, a stock Python gRPC client
   libgtest-dev libgmock-dev libbenchmark-dev xvfb xauth python3 python3-grpcio python3-protobuf grpc-proto
+  # fuzzing: clang with libFuzzer and the sanitizer runtimes (tests/fuzz, -DEXAM_FUZZ=ON)
+  clang libclang-rt-14-dev
 )
 
 missing=()

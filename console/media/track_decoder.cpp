@@ -93,7 +93,20 @@ struct TrackDecoder::Impl {
     avcodec_free_context(&dec);
   }
 
-  Micros ToMicros(int64_t ts) const { return av_rescale_q(ts - start_pts, tb, kMicrosTb); }
+  // Hostile files carry timestamps near the int64 limits: saturate rather than overflow.
+  Micros ToMicros(int64_t ts) const {
+    int64_t d = 0;
+    if (__builtin_sub_overflow(ts, start_pts, &d)) d = ts < 0 ? INT64_MIN / 2 : INT64_MAX / 2;
+    // Bounded well inside int64, so a time plus a duration cannot overflow either.
+    return std::clamp<Micros>(av_rescale_q(d, tb, kMicrosTb), INT64_MIN / 4, INT64_MAX / 4);
+  }
+  // A decoded frame's track time; nullopt when it carries no timestamp at all (it cannot be
+  // placed on the timeline, so it is not shown rather than shown at a wrong time).
+  std::optional<Micros> FrameMicros(const AVFrame* f) const {
+    const int64_t raw = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+    if (raw == AV_NOPTS_VALUE) return std::nullopt;
+    return ToMicros(raw);
+  }
   int64_t ToStream(Micros us) const { return av_rescale_q(us, kMicrosTb, tb) + start_pts; }
 
   // --- lookups under mu ----------------------------------------------------------------
@@ -521,8 +534,12 @@ struct TrackDecoder::Impl {
           Notify();
           return;
         }
-        const int64_t raw = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp : frame->pts;
-        const Micros pts = ToMicros(raw);
+        const auto frame_us = FrameMicros(frame);
+        if (!frame_us) {
+          av_frame_unref(frame);
+          continue;
+        }
+        const Micros pts = *frame_us;
         if (pts < position_floor_us || (dec_last_us && pts <= *dec_last_us)) {
           av_frame_unref(frame);
           continue;
@@ -590,8 +607,12 @@ struct TrackDecoder::Impl {
         Notify();
         return;
       }
-      const int64_t raw = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp : frame->pts;
-      const Micros pts = ToMicros(raw);
+      const auto frame_us = FrameMicros(frame);
+      if (!frame_us) {
+        av_frame_unref(frame);
+        continue;
+      }
+      const Micros pts = *frame_us;
       if (pts <= hi || pts < position_floor_us || (dec_last_us && pts <= *dec_last_us)) {
         if (pts > (dec_last_us ? *dec_last_us : INT64_MIN)) dec_last_us = pts;
         av_frame_unref(frame);
@@ -653,8 +674,12 @@ struct TrackDecoder::Impl {
           &why);
       if (s == Step::kInterrupted) return BackwardResult::kInterrupted;
       if (s != Step::kFrame) break;
-      const int64_t raw = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp : frame->pts;
-      const Micros pts = ToMicros(raw);
+      const auto frame_us = FrameMicros(frame);
+      if (!frame_us) {
+        av_frame_unref(frame);
+        continue;
+      }
+      const Micros pts = *frame_us;
       if (pts >= lo) {
         dec_last_us = pts;
         av_frame_unref(frame);

@@ -24,6 +24,7 @@
 #include "exam/v1/help.pb.h"
 #include "net/backend_client.h"
 #include "net/help_feed.h"
+#include "staff_console.h"
 #include "net/outbox_sender.h"
 #include "store/local_store.h"
 #include "store/outbox.h"
@@ -41,66 +42,17 @@ constexpr char kPostHelpMessage[] = "/exam.v1.HelpService/PostHelpMessage";
 constexpr char kResolveHelp[] = "/exam.v1.HelpService/ResolveHelp";
 
 
-// Wakes waiters whenever one of the console's threads reports a change.
-class Changes {
- public:
-  void Notify() {
-    std::lock_guard lock(mu_);
-    ++count_;
-    cv_.notify_all();
-  }
-  // Waits until `done` holds, looking again after each change; false at the deadline.
-  bool Await(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::unique_lock lock(mu_);
-    while (!done()) {
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) return done();
-    }
-    return true;
-  }
+using exam::testing::Changes;
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t count_ = 0;
-};
-
-// One staff member's console: signed-in client, local store with its outbox and sender,
-// and the help feed — what the help desk panel sits on.
-struct StaffConsole {
-  StaffConsole(const std::string& address, const std::string& user, const std::string& store_path, Changes& changes) {
-    ClientOptions o;
-    o.address = address;
-    o.username = user;
-    o.password = "demo";
-    o.call_timeout = 2s;
-    o.backoff_max = 500ms;
-    o.on_change = [&changes] { changes.Notify(); };
-    client = std::make_unique<BackendClient>(o);
-    client->Start();
-    store = std::make_unique<local::LocalStore>(store_path);
-    outbox = std::make_unique<local::Outbox>(*store);
-    OutboxSenderOptions so;
-    so.on_change = [&changes] { changes.Notify(); };
-    sender = std::make_unique<OutboxSender>(*outbox, *client, so);
-    sender->Start();
+// One staff member's console with the help feed — what the help desk panel sits on.
+struct StaffConsole : exam::testing::StaffConsole {
+  StaffConsole(const std::string& address, const std::string& user, const std::string& store_path, Changes& changes)
+      : exam::testing::StaffConsole(address, user, store_path, changes) {
     HelpFeed::Options fo;
-    fo.on_change = [&changes] { changes.Notify(); };
+    fo.on_change = changes.Callback();
     feed = std::make_unique<HelpFeed>(*client, fo);
   }
-  ~StaffConsole() {
-    feed.reset();
-    sender.reset();
-    client.reset();
-    outbox.reset();
-    store.reset();
-  }
-  // Signed in, with the directory loaded (Snapshot() re-arms the client's notification).
-  bool Ready() {
-    const auto snap = client->Snapshot();
-    return !client->AccessToken().empty() && snap->loaded;
-  }
-  local::OutboxAction Row(int64_t id) { return outbox->Get(id).value_or(local::OutboxAction{}); }
+  ~StaffConsole() override { feed.reset(); }
   std::shared_ptr<const HelpView> View() const { return feed->Current(); }
   // The request as the feed shows it now (a copy; empty when not listed).
   v1::HelpRequest Shown(int64_t help_id) const {
@@ -108,10 +60,6 @@ struct StaffConsole {
     return r ? *r : v1::HelpRequest();
   }
 
-  std::unique_ptr<BackendClient> client;
-  std::unique_ptr<local::LocalStore> store;
-  std::unique_ptr<local::Outbox> outbox;
-  std::unique_ptr<OutboxSender> sender;
   std::unique_ptr<HelpFeed> feed;
 };
 
