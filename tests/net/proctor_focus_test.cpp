@@ -14,6 +14,7 @@
 #include "net/backend_client.h"
 #include "net/outbox_sender.h"
 #include "net/session_history_feed.h"
+#include "staff_console.h"
 #include "store/local_store.h"
 #include "store/outbox.h"
 
@@ -43,49 +44,25 @@ class ProctorFocusTest : public BackendFixture {
  protected:
   void TearDown() override {
     feed_.reset();
-    sender_.reset();
-    client_.reset();
-    outbox_.reset();
-    store_.reset();
+    console_.reset();
     BackendFixture::TearDown();
   }
 
-  void Changed() {
-    std::lock_guard lock(mu_);
-    cv_.notify_all();
-  }
-  bool Await(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::unique_lock lock(mu_);
-    while (!done())
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) return done();
-    return true;
-  }
+  bool Await(const std::function<bool()>& done) { return changes_.Await(done); }
 
   // The console of `user`: client, outbox with its sender, and the focus view's feed.
   void StartConsole(const std::string& user) {
-    net::ClientOptions o;
-    o.address = server_->address();
-    o.username = user;
-    o.password = "demo";
-    o.call_timeout = 2s;
-    o.on_change = [this] { Changed(); };
-    client_ = std::make_unique<net::BackendClient>(o);
-    client_->Start();
+    console_ = std::make_unique<StaffConsole>(server_->address(), user,
+                                              (dir_.path() / "console" / (user + ".sqlite")).string(), changes_);
     ASSERT_TRUE(Await([&] {
-      client_->Snapshot();  // re-arms the notification, as the frame loop does
-      return !client_->AccessToken().empty();
-    })) << client_->Status().message;
-    store_ = std::make_unique<local::LocalStore>((dir_.path() / "console" / (user + ".sqlite")).string());
-    outbox_ = std::make_unique<local::Outbox>(*store_);
-    net::OutboxSenderOptions so;
-    so.on_change = [this] { Changed(); };
-    sender_ = std::make_unique<net::OutboxSender>(*outbox_, *client_, so);
-    sender_->Start();
+      console_->client->Snapshot();  // re-arms the notification, as the frame loop does
+      return !console_->client->AccessToken().empty();
+    })) << console_->client->Status().message;
+    outbox_ = console_->outbox.get();
     net::SessionHistoryFeed::Options fo;
     fo.refresh_every = 60s;  // the tests ask for refreshes; the period must not be what they wait on
-    fo.on_change = [this] { Changed(); };
-    feed_ = std::make_unique<net::SessionHistoryFeed>(*client_, fo);
+    fo.on_change = changes_.Callback();
+    feed_ = std::make_unique<net::SessionHistoryFeed>(*console_->client, fo);
   }
 
   // Waits for the feed to show session `id` with `done` true of it.
@@ -100,10 +77,7 @@ class ProctorFocusTest : public BackendFixture {
     req.set_session_id(session_id);
     return outbox_->Enqueue(kProctorAction, req, "focus action", "session:" + std::to_string(session_id));
   }
-  bool Confirmed(int64_t id) {
-    auto a = outbox_->Get(id);
-    return a && a->state == local::ActionState::kConfirmed;
-  }
+  bool Confirmed(int64_t id) { return console_->Confirmed(id); }
 
   // A candidate of room 1 (proctor1's) answering, whose recording was interrupted: one alert.
   Device InterruptedCandidate() {
@@ -119,12 +93,9 @@ class ProctorFocusTest : public BackendFixture {
     return d;
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::unique_ptr<net::BackendClient> client_;
-  std::unique_ptr<local::LocalStore> store_;
-  std::unique_ptr<local::Outbox> outbox_;
-  std::unique_ptr<net::OutboxSender> sender_;
+  Changes changes_;
+  std::unique_ptr<StaffConsole> console_;
+  local::Outbox* outbox_ = nullptr;
   std::unique_ptr<net::SessionHistoryFeed> feed_;
 };
 

@@ -21,6 +21,7 @@
 #include "store/local_store.h"
 #include "store/media_block_store.h"
 #include "store/outbox.h"
+#include "staff_console.h"
 
 namespace exam::testing {
 namespace {
@@ -40,60 +41,33 @@ class ReviewGradingTest : public BackendFixture {
   void TearDown() override {
     session_feed_.reset();
     queue_feed_.reset();
-    sender_.reset();
-    client_.reset();
-    outbox_.reset();
-    store_.reset();
+    console_.reset();
     BackendFixture::TearDown();
   }
-  void Changed() {
-    std::lock_guard lock(mu_);
-    cv_.notify_all();
-  }
-  // Waits for `done`, looking again after every change callback (and at least every
-  // `poll`: recordings are made on the backend without an event announcing them).
-  bool Await(const std::function<bool()>& done, std::chrono::milliseconds timeout = 60s,
-             std::chrono::milliseconds poll = 1s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::unique_lock lock(mu_);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      cv_.wait_for(lock, poll);
-    }
-    return true;
-  }
+  // Recordings are made on the backend without an event announcing them: look again every
+  // second as well as after each change.
+  bool Await(const std::function<bool()>& done) { return changes_.Await(done, 60s, 1s); }
 
   void StartGrader() {
-    net::ClientOptions o;
-    o.address = server_->address();
-    o.username = "grader1";
-    o.password = "demo";
-    o.on_change = [this] { Changed(); };
-    client_ = std::make_unique<net::BackendClient>(o);
-    client_->Start();
+    console_ = std::make_unique<StaffConsole>(server_->address(), "grader1", (dir_.path() / "grader.sqlite").string(),
+                                              changes_);
     ASSERT_TRUE(Await([&] {
-      client_->Snapshot();
-      return !client_->AccessToken().empty();
+      console_->client->Snapshot();
+      return !console_->client->AccessToken().empty();
     }));
-    store_ = std::make_unique<local::LocalStore>((dir_.path() / "grader.sqlite").string());
-    outbox_ = std::make_unique<local::Outbox>(*store_);
-    net::OutboxSenderOptions so;
-    so.on_change = [this] { Changed(); };
-    sender_ = std::make_unique<net::OutboxSender>(*outbox_, *client_, so);
-    sender_->Start();
+    client_ = console_->client.get();
+    outbox_ = console_->outbox.get();
     net::PollingFeedOptions fo;
     fo.refresh_every = 500ms;  // recordings appear without an event: the feed polls
-    fo.on_change = [this] { Changed(); };
+    fo.on_change = changes_.Callback();
     queue_feed_ = std::make_unique<net::ReviewQueueFeed>(*client_, fo);
     session_feed_ = std::make_unique<net::ReviewSessionFeed>(*client_, fo);
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::unique_ptr<net::BackendClient> client_;
-  std::unique_ptr<local::LocalStore> store_;
-  std::unique_ptr<local::Outbox> outbox_;
-  std::unique_ptr<net::OutboxSender> sender_;
+  Changes changes_;
+  std::unique_ptr<StaffConsole> console_;
+  net::BackendClient* client_ = nullptr;
+  local::Outbox* outbox_ = nullptr;
   std::unique_ptr<net::ReviewQueueFeed> queue_feed_;
   std::unique_ptr<net::ReviewSessionFeed> session_feed_;
 };
@@ -162,7 +136,7 @@ TEST_F(ReviewGradingTest, AGraderScoresNotesAndExportsAClipOfQuestionOne) {
   req.start_utc_us = TimeUtil::TimestampToMicroseconds(q1->time());
   req.end_utc_us = TimeUtil::TimestampToMicroseconds(a1->time()) + 500'000;
   req.folder = (dir_.path() / "clip").string();
-  net::BackendClient* client = client_.get();
+  net::BackendClient* client = client_;
   for (const auto& t : session->tracks) {
     media::ClipSource src;
     src.kind = t.kind();
