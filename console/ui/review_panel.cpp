@@ -45,13 +45,6 @@ const char* KindName(v1::TrackKind kind) {
   }
 }
 
-std::string Bytes(int64_t n) {
-  char buf[32];
-  if (n >= (1 << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1 << 20));
-  else std::snprintf(buf, sizeof buf, "%.0f KiB", static_cast<double>(n) / 1024);
-  return buf;
-}
-
 std::string CacheFolder() {
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != 0)
     return (std::filesystem::path(x) / "exam-console" / "media-blocks").string();
@@ -310,12 +303,11 @@ void ReviewPanel::StartAnalysis(UiContext&) {
     if (t.track.kind() == v1::TRACK_KIND_EVIDENCE && evidence == nullptr) evidence = &t;
   }
   if (camera == nullptr) return;
-  auto source_of = [](const TrackView& t) { return t.open(); };
   analysis_ = std::make_unique<AnalysisJob>();
   AnalysisJob* job = analysis_.get();
   job->session_id = session_id_;
-  auto cam_src = source_of(*camera);
-  auto ev_src = evidence != nullptr ? source_of(*evidence) : nullptr;
+  auto cam_src = camera->open();
+  auto ev_src = evidence != nullptr ? evidence->open() : nullptr;
   job->sources.push_back(cam_src);
   if (ev_src) job->sources.push_back(ev_src);
   const core::TrackPlacement cam_p = player_->group->Timeline(camera->index).placement();
@@ -927,7 +919,7 @@ void ReviewPanel::DrawOnline(UiContext& ctx) {
     for (const auto& m : session->missing) {
       char buf[256];
       std::snprintf(buf, sizeof buf, Tr(str::kRvMissing), KindName(m.kind()), v1::UploadState_Name(m.state()).c_str(),
-                    Bytes(m.committed()).c_str(), Bytes(m.size()).c_str());
+                    FormatBytes(m.committed()).c_str(), FormatBytes(m.size()).c_str());
       TextColored(theme::kWarning, buf);
     }
     if (!player_) TextColored(theme::kMuted, Tr(str::kRvNoRecording));

@@ -18,16 +18,6 @@ using google::protobuf::util::TimeUtil;
 
 namespace {
 
-std::string FormatBytes(int64_t bytes) {
-  char buf[32];
-  const double b = static_cast<double>(bytes);
-  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
-  else if (b >= 1e3) std::snprintf(buf, sizeof buf, "%.0f kB", b / 1e3);
-  else std::snprintf(buf, sizeof buf, "%" PRId64 " B", bytes);
-  return buf;
-}
-
 std::string FormatRate(double bytes_per_s) {
   if (bytes_per_s <= 0) return "—";
   return FormatBytes(static_cast<int64_t>(bytes_per_s)) + "/s";

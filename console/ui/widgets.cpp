@@ -1,5 +1,6 @@
 #include "ui/widgets.h"
 
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -185,6 +186,16 @@ void ActionStateText(int state, std::string_view label, std::string_view error) 
     if (!error.empty()) tip.append("\n").append(error);
     ImGui::SetTooltip("%s", tip.c_str());
   }
+}
+
+std::string FormatBytes(int64_t bytes) {
+  char buf[32];
+  const double b = static_cast<double>(bytes);
+  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
+  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
+  else if (b >= 1e3) std::snprintf(buf, sizeof buf, "%.0f kB", b / 1e3);
+  else std::snprintf(buf, sizeof buf, "%" PRId64 " B", bytes);
+  return buf;
 }
 
 std::string FormatMediaTime(int64_t us, bool millis) {

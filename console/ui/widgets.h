@@ -17,6 +17,8 @@ namespace exam::ui {
 std::string FormatClock(int64_t unix_ms);
 // "05:12" or "1:05:12"; negative durations get a leading "-".
 std::string FormatDuration(int64_t ms);
+// "1.5 MB", "820 kB": sizes of files and transfers.
+std::string FormatBytes(int64_t bytes);
 // A position in a recording, "mm:ss.mmm" (or "mm:ss" without `millis`); negatives read 00:00.
 std::string FormatMediaTime(int64_t us, bool millis);
 // Shrinks [*p0, *p1] to the largest centred rectangle of width/height `aspect` (whole pixels).
