@@ -95,6 +95,8 @@ class PollingFeed {
       : access_token_(std::move(access_token)), options_(std::move(options)) {}
 
   void Start() { thread_ = std::thread([this] { Run(); }); }
+  // The current bearer token, for a Fetch that makes more than one call.
+  std::string AccessToken() const { return access_token_ ? access_token_() : std::string(); }
 
   // One call for `key` (context has its deadline and token); fills `fresh`, whose header
   // the base keeps. Runs on the feed's thread.
@@ -136,7 +138,7 @@ class PollingFeed {
         if (Current()->key != 0) Publish([](View& v) { Rekey(v, 0); });
         continue;
       }
-      const std::string token = access_token_ ? access_token_() : std::string();
+      const std::string token = AccessToken();
       if (token.empty()) {
         Publish([&](View& v) {
           Rekey(v, key);

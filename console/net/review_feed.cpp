@@ -28,7 +28,6 @@ std::vector<T> Take(google::protobuf::RepeatedPtrField<T>* field) {
 
 ReviewQueueFeed::ReviewQueueFeed(BackendClient& client, Options options)
     : PollingFeed([&client] { return client.AccessToken(); }, std::move(options)),
-      token_([&client] { return client.AccessToken(); }),
       stub_(v1::ReviewService::NewStub(client.Channel())) {
   Start();
 }
@@ -44,7 +43,7 @@ grpc::Status ReviewQueueFeed::Fetch(grpc::ClientContext& context, int64_t exam_i
   fresh.sessions = Take(resp.mutable_sessions());
   v1::GetRubricRequest rreq;
   rreq.set_exam_id(exam_id);
-  auto ctx = NextContext(context, token_());
+  auto ctx = NextContext(context, AccessToken());
   const grpc::Status rs = stub_->GetRubric(ctx.get(), rreq, &fresh.rubric);
   if (!rs.ok()) fresh.rubric_error = rs.error_message();
   return grpc::Status::OK;
@@ -52,7 +51,6 @@ grpc::Status ReviewQueueFeed::Fetch(grpc::ClientContext& context, int64_t exam_i
 
 ReviewSessionFeed::ReviewSessionFeed(BackendClient& client, Options options)
     : PollingFeed([&client] { return client.AccessToken(); }, std::move(options)),
-      token_([&client] { return client.AccessToken(); }),
       stub_(v1::ReviewService::NewStub(client.Channel())) {
   Start();
 }
@@ -67,7 +65,7 @@ grpc::Status ReviewSessionFeed::Fetch(grpc::ClientContext& context, int64_t sess
   if (!status.ok()) return status;
   fresh.tracks = Take(tracks.mutable_tracks());
   fresh.missing = Take(tracks.mutable_missing());
-  const std::string token = token_();
+  const std::string token = AccessToken();
   {
     v1::ListMarkersRequest req;
     req.set_session_id(session_id);

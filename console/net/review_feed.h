@@ -39,7 +39,6 @@ class ReviewQueueFeed final : public PollingFeed<ReviewQueueView> {
   grpc::Status Fetch(grpc::ClientContext& context, int64_t exam_id, ReviewQueueView& fresh) override;
 
  private:
-  std::function<std::string()> token_;
   std::unique_ptr<exam::v1::ReviewService::Stub> stub_;
 };
 
@@ -52,7 +51,6 @@ class ReviewSessionFeed final : public PollingFeed<ReviewSessionView> {
   grpc::Status Fetch(grpc::ClientContext& context, int64_t session_id, ReviewSessionView& fresh) override;
 
  private:
-  std::function<std::string()> token_;
   std::unique_ptr<exam::v1::ReviewService::Stub> stub_;
 };
 

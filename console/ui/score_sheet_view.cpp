@@ -33,12 +33,13 @@ float SnapToStep(float v, double max, double step) {
 
 }  // namespace
 
-void ScoreSheetView::Reload(UiContext& ctx, int64_t session_id) {
+void ScoreSheetView::Reload(UiContext& ctx, int64_t session_id, const v1::Rubric& rubric) {
   score_actions_.clear();
   note_actions_.clear();
   if (ctx.outbox == nullptr) return;
-  // Up to a few dozen questions: one indexed query each, only when the outbox changed.
-  for (int q = 1; q <= 64; ++q) {
+  // One indexed query per question of the sheet, only when the outbox changed.
+  for (const auto& item : rubric.items()) {
+    const int q = item.question();
     auto rows = ctx.outbox->ForTarget(ScoreTarget(session_id, q));
     if (rows.empty()) continue;
     const auto& a = *std::max_element(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.id < y.id; });
@@ -59,9 +60,11 @@ core::Micros ScoreSheetView::Draw(UiContext& ctx, int64_t session_id, const v1::
     seen_outbox_version_ = UINT64_MAX;
     note_[0] = 0;
   }
-  if (ctx.outbox_version != seen_outbox_version_) {
+  // Again when the sheet arrives after the session (the rubric comes with the exam's feed).
+  if (ctx.outbox_version != seen_outbox_version_ || rubric.items_size() != seen_rubric_items_) {
     seen_outbox_version_ = ctx.outbox_version;
-    Reload(ctx, session_id);
+    seen_rubric_items_ = rubric.items_size();
+    Reload(ctx, session_id, rubric);
   }
 
   // ---- score sheet ----

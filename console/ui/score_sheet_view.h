@@ -36,10 +36,11 @@ class ScoreSheetView {
     std::string error;
     std::string request;
   };
-  void Reload(UiContext& ctx, int64_t session_id);
+  void Reload(UiContext& ctx, int64_t session_id, const exam::v1::Rubric& rubric);
 
   int64_t session_id_ = 0;
   uint64_t seen_outbox_version_ = UINT64_MAX;
+  int seen_rubric_items_ = -1;
   std::map<int, Draft> drafts_;                // by question
   std::map<int, ActionRow> score_actions_;     // newest per question
   std::vector<ActionRow> note_actions_;        // unconfirmed notes, newest first
