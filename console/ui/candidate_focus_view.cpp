@@ -24,8 +24,7 @@ std::string Target(int64_t session_id) { return "session:" + std::to_string(sess
 
 std::string DrawNumberText(const v1::Session& s) {
   if (s.draw_number() <= 0) return Tr(str::kLiveNotDrawn);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, Tr(str::kLiveDrawNo), s.draw_number());
+  const std::string buf = Format(str::kLiveDrawNo, s.draw_number());
   return buf;
 }
 
@@ -218,9 +217,7 @@ void CandidateFocusView::TakeSnapshot(const v1::Session& s, VideoSource& video) 
     snapshot_error_ = jpeg.error;
     return;
   }
-  char buf[160];
-  std::snprintf(buf, sizeof buf, Tr(str::kFocusSnapshotTaken), TrackName(snapshot_track_), frame->width, frame->height,
-                static_cast<int>((jpeg.bytes.size() + 1023) / 1024));
+  const std::string buf = Format(str::kFocusSnapshotTaken, TrackName(snapshot_track_), frame->width, frame->height, static_cast<int>((jpeg.bytes.size() + 1023) / 1024));
   snapshot_info_ = buf;
   snapshot_jpeg_ = std::move(jpeg.bytes);
 }
@@ -272,28 +269,24 @@ void CandidateFocusView::DrawHeader(UiContext& ctx, const v1::Session& s, bool* 
     int total = 0;
     if (ctx.snapshot)
       if (const auto* exam = ctx.snapshot->FindExam(s.exam_id())) total = exam->questions_size();
-    char buf[64];
-    std::snprintf(buf, sizeof buf, Tr(str::kLiveQuestion), s.current_question(), total);
+    const std::string buf = Format(str::kLiveQuestion, s.current_question(), total);
     std::string q = buf;
     if (s.has_question_deadline() && ctx.backend_now_ms > 0)
       q += " " + FormatDuration(TimeUtil::TimestampToMilliseconds(s.question_deadline()) - ctx.backend_now_ms);
     ImGui::SameLine();
     TextUnformatted(q);
   }
-  char buf[96];
   if (s.open_help() > 0) {
     ImGui::SameLine();
     Badge(Tr(str::kLiveBadgeHelp), theme::kDanger);
   }
   if (s.has_interruption_started_at()) {
-    std::snprintf(buf, sizeof buf, Tr(str::kLiveBadgeInterrupted), std::max(1, s.interruptions()));
     ImGui::SameLine();
-    Badge(buf, theme::kDanger);
+    Badge(Format(str::kLiveBadgeInterrupted, std::max(1, s.interruptions())), theme::kDanger);
   }
   if (s.open_alerts() > 0) {
-    std::snprintf(buf, sizeof buf, Tr(str::kLiveBadgeAlerts), s.open_alerts());
     ImGui::SameLine();
-    Badge(buf, theme::kWarning);
+    Badge(Format(str::kLiveBadgeAlerts, s.open_alerts()), theme::kWarning);
   }
   if (s.appeal_pending()) {
     ImGui::SameLine();
@@ -334,8 +327,7 @@ void CandidateFocusView::DrawHistory(UiContext&) {
     return;
   }
   if (!h.error.empty()) {
-    char buf[512];
-    std::snprintf(buf, sizeof buf, Tr(str::kFocusHistoryError), h.error.c_str());
+    const std::string buf = Format(str::kFocusHistoryError, h.error.c_str());
     TextColored(theme::kDanger, buf);
     if (!h.loaded) return;
   }

@@ -40,18 +40,6 @@ bool Streaming(const v1::Session& s) {
   return s.stage() != v1::STAGE_ENDED && s.stage() != v1::STAGE_UNSPECIFIED;
 }
 
-std::string Fmt(const Text& t, int a) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, Tr(t), a);
-  return buf;
-}
-
-std::string Fmt(const Text& t, int a, int b) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, Tr(t), a, b);
-  return buf;
-}
-
 // A small label with a coloured background at *x on the line at y; advances *x.
 void TileBadge(ImDrawList* dl, float* x, float y, float max_x, const std::string& text, ImU32 bg) {
   const ImVec2 size = ImGui::CalcTextSize(text.c_str());
@@ -448,10 +436,10 @@ void LiveWallPanel::DrawContent(UiContext& ctx) {
   // Footer: page, stream counts, keys.
   ImGui::SetCursorScreenPos(ImVec2(area_pos.x, area_pos.y + area_size.y + 2));
   if (pages > 1) {
-    TextColored(theme::kText, Fmt(str::kLivePage, page_ + 1, pages));
+    TextColored(theme::kText, Format(str::kLivePage, page_ + 1, pages));
     ImGui::SameLine();
   }
-  TextColored(theme::kMuted, Fmt(str::kLiveStreams, static_cast<int>(wanted.size()), static_cast<int>(visible.size())));
+  TextColored(theme::kMuted, Format(str::kLiveStreams, static_cast<int>(wanted.size()), static_cast<int>(visible.size())));
   ImGui::SameLine();
   if (!enlarged_) TextColored(theme::kMuted, Tr(str::kLiveHint));
   if (!renderer_error_.empty()) {
@@ -466,7 +454,7 @@ std::string LiveWallPanel::WhyNoPicture(const Tile* tile, const net::LiveStreamK
   const auto st = pool_->Stats(tile->stream);
   const auto now = Steady::now();
   if (st.frames_decoded > 0 && now - st.last_frame_at > kStaleAfter)
-    return Fmt(str::kLiveNoVideo, static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(now - st.last_frame_at).count()));
+    return Format(str::kLiveNoVideo, static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(now - st.last_frame_at).count()));
   if (st.frames_decoded > 0) return {};
   if (auto fs = feed_status_.find(key); fs != feed_status_.end() && !fs->second.last_error.empty())
     return std::string(Tr(str::kLiveNoStream)) + (detail ? "\n" + fs->second.last_error : "");
@@ -544,7 +532,7 @@ void LiveWallPanel::DrawTile(UiContext& ctx, ImDrawList* dl, const v1::Session& 
   dl->PushClipRect(p0, p1, true);
   // Top line: draw number and stage on a dark strip.
   dl->AddRectFilled(p0, ImVec2(p1.x, p0.y + line + 4), IM_COL32(0, 0, 0, 150));
-  const std::string number = s.draw_number() > 0 ? Fmt(str::kLiveDrawNo, s.draw_number()) : Tr(str::kLiveNotDrawn);
+  const std::string number = s.draw_number() > 0 ? Format(str::kLiveDrawNo, s.draw_number()) : Tr(str::kLiveNotDrawn);
   dl->AddText(ImVec2(p0.x + 4, p0.y + 2), theme::kText, number.c_str());
   const float stage_x = p0.x + 8 + ImGui::CalcTextSize(number.c_str()).x;
   const core::Stage stage = static_cast<core::Stage>(s.stage());
@@ -555,7 +543,7 @@ void LiveWallPanel::DrawTile(UiContext& ctx, ImDrawList* dl, const v1::Session& 
     int total = 0;
     if (ctx.snapshot)
       if (const auto* exam = ctx.snapshot->FindExam(s.exam_id())) total = exam->questions_size();
-    q = Fmt(str::kLiveQuestion, s.current_question(), total);
+    q = Format(str::kLiveQuestion, s.current_question(), total);
     if (s.has_question_deadline() && ctx.backend_now_ms > 0)
       q += " " + FormatDuration(TimeUtil::TimestampToMilliseconds(s.question_deadline()) - ctx.backend_now_ms);
   }
@@ -571,14 +559,14 @@ void LiveWallPanel::DrawTile(UiContext& ctx, ImDrawList* dl, const v1::Session& 
   const float by = p1.y - line - 5;
   if (s.open_help() > 0) TileBadge(dl, &bx, by, p1.x, Tr(str::kLiveBadgeHelp), theme::kDanger);
   if (s.has_interruption_started_at())
-    TileBadge(dl, &bx, by, p1.x, Fmt(str::kLiveBadgeInterrupted, std::max(1, s.interruptions())), theme::kDanger);
-  if (s.open_alerts() > 0) TileBadge(dl, &bx, by, p1.x, Fmt(str::kLiveBadgeAlerts, s.open_alerts()), theme::kWarning);
+    TileBadge(dl, &bx, by, p1.x, Format(str::kLiveBadgeInterrupted, std::max(1, s.interruptions())), theme::kDanger);
+  if (s.open_alerts() > 0) TileBadge(dl, &bx, by, p1.x, Format(str::kLiveBadgeAlerts, s.open_alerts()), theme::kWarning);
   if (s.appeal_pending()) TileBadge(dl, &bx, by, p1.x, Tr(str::kLiveBadgeAppeal), theme::kAccent);
   if (Streaming(s) && EvidenceLost(s)) TileBadge(dl, &bx, by, p1.x, Tr(str::kLiveBadgeEvidenceLost), theme::kWarning);
   if (!s.has_interruption_started_at() && s.interruptions() > 0)
-    TileBadge(dl, &bx, by, p1.x, Fmt(str::kLiveBadgeInterruptions, s.interruptions()), IM_COL32(90, 96, 105, 255));
+    TileBadge(dl, &bx, by, p1.x, Format(str::kLiveBadgeInterruptions, s.interruptions()), IM_COL32(90, 96, 105, 255));
   if (s.pending_uploads() > 0 && s.stage() == v1::STAGE_ENDED)
-    TileBadge(dl, &bx, by, p1.x, Fmt(str::kLiveBadgeUploadLag, s.pending_uploads()), IM_COL32(90, 96, 105, 255));
+    TileBadge(dl, &bx, by, p1.x, Format(str::kLiveBadgeUploadLag, s.pending_uploads()), IM_COL32(90, 96, 105, 255));
   dl->PopClipRect();
 
   const ImU32 border = focused ? theme::kAccent : (s.open_help() > 0 ? theme::kDanger : IM_COL32(60, 66, 76, 255));

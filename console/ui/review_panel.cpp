@@ -167,8 +167,7 @@ void ReviewPanel::DrawSessionList(UiContext& ctx, const net::ReviewQueueView& qu
     return;
   }
   if (!queue.error.empty()) ImGui::TextColored(theme::ToVec4(theme::kDanger), "%s", queue.error.c_str());
-  char head[64];
-  std::snprintf(head, sizeof head, Tr(str::kRvSessions), static_cast<int>(queue.sessions.size()));
+  const std::string head = Format(str::kRvSessions, static_cast<int>(queue.sessions.size()));
   TextUnformatted(head);
   ImGui::Separator();
   if (queue.sessions.empty()) {
@@ -187,9 +186,8 @@ void ReviewPanel::DrawSessionList(UiContext& ctx, const net::ReviewQueueView& qu
   ImGui::BeginChild("##review_sessions");
   for (const auto& s : queue.sessions) {
     ImGui::PushID(static_cast<int>(s.session_id()));
-    char label[96];
-    std::snprintf(label, sizeof label, Tr(str::kLiveDrawNo), s.draw_number());
-    if (ImGui::Selectable(label, s.session_id() == session_id_, 0, ImVec2(0, 0)) && s.session_id() != session_id_) {
+    const std::string label = Format(str::kLiveDrawNo, s.draw_number());
+    if (ImGui::Selectable(label.c_str(), s.session_id() == session_id_, 0, ImVec2(0, 0)) && s.session_id() != session_id_) {
       session_id_ = s.session_id();
       draw_number_ = s.draw_number();
       ClosePlayer();
@@ -198,8 +196,7 @@ void ReviewPanel::DrawSessionList(UiContext& ctx, const net::ReviewQueueView& qu
       clip_folder_[0] = 0;
     }
     ImGui::SameLine(70);
-    char tracks[48];
-    std::snprintf(tracks, sizeof tracks, Tr(str::kRvTracks), s.track_count());
+    const std::string tracks = Format(str::kRvTracks, s.track_count());
     TextColored(theme::kMuted, tracks);
     if (s.incomplete()) {
       ImGui::SameLine();
@@ -353,8 +350,7 @@ void ReviewPanel::DrawFlagWalk(UiContext& ctx) {
   for (size_t i = 0; i < flags_.size(); ++i) {
     if (std::abs(flags_[i].session_us - now) > 500'000) continue;
     ImGui::SameLine();
-    char buf[160];
-    std::snprintf(buf, sizeof buf, Tr(str::kRvFlagAt), flag_details_[i].c_str());
+    const std::string buf = Format(str::kRvFlagAt, flag_details_[i].c_str());
     TextColored(theme::kWarning, buf);
     auto record = [&](const Text& verdict) {
       if (ctx.outbox == nullptr) return;
@@ -397,8 +393,7 @@ void ReviewPanel::DrawFlagWalk(UiContext& ctx) {
       for (const auto& t : player_->tracks)
         if (t.track.kind() == v1::TRACK_KIND_EVIDENCE) g.SetSkew(t.index, analysis_->suggested_skew_us);
   } else if (!analysis_->error.empty()) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, Tr(str::kRvOffsetNone), analysis_->error.c_str());
+    const std::string buf = Format(str::kRvOffsetNone, analysis_->error.c_str());
     TextColored(theme::kMuted, buf);
   }
 }
@@ -450,8 +445,7 @@ void ReviewPanel::DrawVideos(ImVec2 size) {
       label += "  " + shown->track.codec() + " " + std::to_string(presented.frame->picture->width) + "×" +
                std::to_string(presented.frame->picture->height);
     if (presented.rotation_degrees != 0) {
-      char turned[48];
-      std::snprintf(turned, sizeof turned, Tr(str::kRvRotated), presented.rotation_degrees);
+      const std::string turned = Format(str::kRvRotated, presented.rotation_degrees);
       label += std::string("  ") + turned;
     }
     dl->AddText(cell.p0, theme::kMuted, label.c_str());
@@ -461,16 +455,14 @@ void ReviewPanel::DrawVideos(ImVec2 size) {
     if (shown == nullptr) {
       why = Tr(str::kRvNoRecording);
     } else if (presented.state == media::TrackState::kFailed) {
-      char buf[512];
-      std::snprintf(buf, sizeof buf, Tr(str::kRvFailed), presented.error.c_str());
+      const std::string buf = Format(str::kRvFailed, presented.error.c_str());
       why = buf;
     } else if (presented.state == media::TrackState::kOpening) {
       why = Tr(str::kRvOpening);
     } else if (!presented.recorded) {
       // A gap (the recording was interrupted): say so rather than freeze the last frame.
       if (presented.next_recorded_us) {
-        char buf[128];
-        std::snprintf(buf, sizeof buf, Tr(str::kRvNoRecordingUntil), FormatMediaTime(*presented.next_recorded_us, false).c_str());
+        const std::string buf = Format(str::kRvNoRecordingUntil, FormatMediaTime(*presented.next_recorded_us, false).c_str());
         why = buf;
       } else {
         why = Tr(str::kRvNoRecording);
@@ -533,8 +525,7 @@ void ReviewPanel::DrawTransport(const std::vector<core::QuestionSegment>& questi
   TextUnformatted(FormatMediaTime(now, true) + " / " + FormatMediaTime(player_->end_us, false));
   if (auto q = core::QuestionAt(questions, now)) {
     ImGui::SameLine();
-    char buf[48];
-    std::snprintf(buf, sizeof buf, Tr(str::kRvQuestionAt), q->question);
+    const std::string buf = Format(str::kRvQuestionAt, q->question);
     TextColored(theme::kOnline, buf);
   }
   ImGui::SameLine();
@@ -575,8 +566,7 @@ void ReviewPanel::DrawTransport(const std::vector<core::QuestionSegment>& questi
     if (t.track.kind() != v1::TRACK_KIND_EVIDENCE || t.track.segment() != 0) continue;
     const Micros skew = g.Timeline(t.index).placement().skew_us;
     ImGui::SameLine();
-    char buf[64];
-    std::snprintf(buf, sizeof buf, Tr(str::kRvSkew), static_cast<int>(skew / 1000));
+    const std::string buf = Format(str::kRvSkew, static_cast<int>(skew / 1000));
     TextColored(theme::kMuted, std::string(KindName(t.track.kind())) + " " + buf);
     ImGui::SameLine();
     ImGui::PushID(t.index);
@@ -689,8 +679,7 @@ void ReviewPanel::DrawClipExport(UiContext& ctx, const std::vector<core::Questio
   if (ImGui::SmallButton(Tr(str::kRvExport))) StartExport(ctx);
   ImGui::EndDisabled();
   if (running) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, Tr(str::kRvExporting), static_cast<int>(export_->progress * 100));
+    const std::string buf = Format(str::kRvExporting, static_cast<int>(export_->progress * 100));
     TextColored(theme::kAccent, buf);
     ImGui::SameLine();
     if (ImGui::SmallButton(Tr(str::kRvCancel))) export_->cancel = true;
@@ -801,8 +790,7 @@ void ReviewPanel::DrawOffline(UiContext& ctx) {
   if (offline_->thread.joinable()) offline_->thread.join();
   const auto& review = offline_->review;
   if (review.manifest) {
-    char head[64];
-    std::snprintf(head, sizeof head, Tr(str::kLiveDrawNo), review.manifest->draw_number());
+    const std::string head = Format(str::kLiveDrawNo, review.manifest->draw_number());
     TextUnformatted(head);
     TextColored(theme::kMuted, review.manifest->exported_by());
   }
@@ -917,9 +905,7 @@ void ReviewPanel::DrawOnline(UiContext& ctx) {
   } else {
     SyncPlayer(ctx, *session);
     for (const auto& m : session->missing) {
-      char buf[256];
-      std::snprintf(buf, sizeof buf, Tr(str::kRvMissing), KindName(m.kind()), v1::UploadState_Name(m.state()).c_str(),
-                    FormatBytes(m.committed()).c_str(), FormatBytes(m.size()).c_str());
+      const std::string buf = Format(str::kRvMissing, KindName(m.kind()), v1::UploadState_Name(m.state()).c_str(), FormatBytes(m.committed()).c_str(), FormatBytes(m.size()).c_str());
       TextColored(theme::kWarning, buf);
     }
     if (!player_) TextColored(theme::kMuted, Tr(str::kRvNoRecording));
@@ -930,8 +916,7 @@ void ReviewPanel::DrawOnline(UiContext& ctx) {
 
   ImGui::BeginChild("##review_sheet", ImVec2(0, avail.y), true);
   if (session_id_ != 0 && session->key == session_id_ && session->loaded) {
-    char head[64];
-    std::snprintf(head, sizeof head, Tr(str::kLiveDrawNo), draw_number_);
+    const std::string head = Format(str::kLiveDrawNo, draw_number_);
     TextUnformatted(head);
     const Micros origin = player_ ? player_->origin_utc_us : 0;
     const Micros playhead = player_ ? player_->group->Now() : 0;

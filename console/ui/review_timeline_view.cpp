@@ -6,6 +6,7 @@
 
 #include "ui/strings.h"
 #include "ui/theme.h"
+#include "ui/widgets.h"
 
 namespace exam::ui {
 
@@ -88,9 +89,8 @@ std::optional<Micros> ReviewTimelineView::Draw(const TimelineModel& m, float hei
     if (b <= a) continue;
     const ImU32 fill = q.question % 2 ? IM_COL32(60, 110, 80, 255) : IM_COL32(50, 95, 70, 255);
     dl->AddRectFilled(ImVec2(a, y + 2), ImVec2(b, y + lane_h - 2), fill, 2.0f);
-    char buf[48];
-    std::snprintf(buf, sizeof buf, Tr(str::kRvQuestionAt), q.question);
-    if (b - a > ImGui::CalcTextSize(buf).x + 6) dl->AddText(ImVec2(a + 3, y + 1), theme::kText, buf);
+    const std::string buf = Format(str::kRvQuestionAt, q.question);
+    if (b - a > ImGui::CalcTextSize(buf.c_str()).x + 6) dl->AddText(ImVec2(a + 3, y + 1), theme::kText, buf.c_str());
     // "该题回答完毕": a tick where the answer ended.
     if (q.answered_us) dl->AddLine(ImVec2(to_x(*q.answered_us), y), ImVec2(to_x(*q.answered_us), y + lane_h), theme::kOnline, 2.0f);
   }

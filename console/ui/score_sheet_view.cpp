@@ -86,8 +86,7 @@ core::Micros ScoreSheetView::Draw(UiContext& ctx, int64_t session_id, const v1::
     std::snprintf(head, sizeof head, "%d. %s", item.question(), item.title().c_str());
     TextUnformatted(head);
     ImGui::SameLine();
-    char of[48];
-    std::snprintf(of, sizeof of, Tr(str::kRvScoreOf), item.max_score());
+    const std::string of = Format(str::kRvScoreOf, item.max_score());
     TextColored(theme::kMuted, of);
     ImGui::SetNextItemWidth(110);
     const float speed = item.step() > 0 ? static_cast<float>(item.step()) : 0.1f;
@@ -119,16 +118,14 @@ core::Micros ScoreSheetView::Draw(UiContext& ctx, int64_t session_id, const v1::
         TextColored(theme::kDanger, it->second.error);
       }
     } else if (stored != nullptr) {
-      char saved[48];
-      std::snprintf(saved, sizeof saved, Tr(str::kRvSaved), stored->score());
+      const std::string saved = Format(str::kRvSaved, stored->score());
       TextColored(theme::kOnline, saved);
     }
     total += d.score;
     ImGui::PopID();
   }
   if (rubric.items_size() > 0) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, Tr(str::kRvTotal), total, rubric.total());
+    const std::string buf = Format(str::kRvTotal, total, rubric.total());
     TextUnformatted(buf);
   }
   ImGui::Spacing();

@@ -3,6 +3,7 @@
 #include <imgui.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,14 @@ namespace exam::ui {
 std::string FormatClock(int64_t unix_ms);
 // "05:12" or "1:05:12"; negative durations get a leading "-".
 std::string FormatDuration(int64_t ms);
+// A translated printf-style text filled in: Format(str::kLiveDrawNo, 12) -> "12 号".
+template <class... Args>
+std::string Format(const Text& text, Args... args) {
+  static_assert(sizeof...(Args) > 0, "nothing to fill in: use Tr()");
+  char buf[512];
+  std::snprintf(buf, sizeof buf, Tr(text), args...);
+  return buf;
+}
 // "1.5 MB", "820 kB": sizes of files and transfers.
 std::string FormatBytes(int64_t bytes);
 // A position in a recording, "mm:ss.mmm" (or "mm:ss" without `millis`); negatives read 00:00.
