@@ -8,8 +8,9 @@
 
 namespace exam::app {
 
-ActionOutbox::ActionOutbox(net::BackendClient& client, std::string fixed_path, bool temporary)
-    : client_(client), fixed_path_(std::move(fixed_path)), temporary_(temporary) {}
+ActionOutbox::ActionOutbox(net::BackendClient& client, std::string fixed_path, bool temporary,
+                           local::LocalData* local_data)
+    : client_(client), fixed_path_(std::move(fixed_path)), temporary_(temporary), local_data_(local_data) {}
 
 ActionOutbox::~ActionOutbox() { Close(); }
 
@@ -23,8 +24,8 @@ void ActionOutbox::Follow(const net::ConnectionStatus& status) {
   else
     path_ = fixed_path_.empty() ? local::LocalStore::DefaultPath(user_, status.address) : fixed_path_;
   try {
-    store_ = std::make_unique<local::LocalStore>(path_);
-    outbox_ = std::make_unique<local::Outbox>(*store_);
+    store_ = std::make_shared<local::LocalStore>(path_);
+    outbox_ = std::make_shared<local::Outbox>(*store_);
     net::OutboxSenderOptions options;
     options.on_change = [this] {
       version_.fetch_add(1);
@@ -32,6 +33,7 @@ void ActionOutbox::Follow(const net::ConnectionStatus& status) {
     };
     sender_ = std::make_unique<net::OutboxSender>(*outbox_, client_, options);
     sender_->Start();
+    if (local_data_ != nullptr) local_data_->SetOutbox(store_, outbox_);
     error_.clear();
     version_.fetch_add(1);
   } catch (const std::exception& e) {
@@ -47,6 +49,7 @@ void ActionOutbox::Follow(const net::ConnectionStatus& status) {
 void ActionOutbox::Close() {
   if (sender_) sender_->Stop();
   sender_.reset();
+  if (local_data_ != nullptr) local_data_->SetOutbox(nullptr, nullptr);
   outbox_.reset();
   store_.reset();
   if (temporary_ && !path_.empty()) {

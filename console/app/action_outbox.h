@@ -8,6 +8,7 @@
 
 #include "net/backend_client.h"
 #include "net/outbox_sender.h"
+#include "store/local_data.h"
 #include "store/local_store.h"
 #include "store/outbox.h"
 
@@ -17,7 +18,9 @@ class ActionOutbox {
  public:
   // `fixed_path`: use this file whatever the user (--store); `temporary`: a demo store,
   // deleted on close. Otherwise LocalStore::DefaultPath(user, backend).
-  ActionOutbox(net::BackendClient& client, std::string fixed_path, bool temporary);
+  // `local_data`, when given, is told which store is open (for its survey and wipe).
+  ActionOutbox(net::BackendClient& client, std::string fixed_path, bool temporary,
+               local::LocalData* local_data = nullptr);
   ~ActionOutbox();  // Close()s
 
   // Call once per frame: opens, switches or keeps the store for the signed-in user.
@@ -36,8 +39,10 @@ class ActionOutbox {
   bool temporary_;
   std::string user_;
   std::string path_;
-  std::unique_ptr<local::LocalStore> store_;
-  std::unique_ptr<local::Outbox> outbox_;
+  local::LocalData* local_data_;
+  // Shared with a wipe that may still be running when another user signs in.
+  std::shared_ptr<local::LocalStore> store_;
+  std::shared_ptr<local::Outbox> outbox_;
   std::unique_ptr<net::OutboxSender> sender_;
   std::atomic<uint64_t> version_{0};
   std::string error_;

@@ -353,11 +353,14 @@ int RunConsole(const Options& opt) {
   ctx.client = &client;
   ctx.workspace = offline ? "review" : opt.workspace;
   ctx.offline_review = opt.review;
+  if (opt.open_local_data) panels.OpenLocalData();
 
   // --- the outbox of staff actions and the feeds that poll on their own threads ---
   // The demo's store is temporary like its database; a real backend's store persists, so
   // actions not yet delivered are sent at the next start.
-  ActionOutbox actions(client, opt.store, opt.store.empty() && embedded != nullptr);
+  local::LocalData local_data(local::MediaBlockStore::DefaultFolder(), [&wake] { wake.Change(); });
+  ctx.local_data = &local_data;
+  ActionOutbox actions(client, opt.store, opt.store.empty() && embedded != nullptr, &local_data);
   net::UploadMonitor::Options monitor_options;
   monitor_options.on_change = [&wake] { wake.Change(); };
   net::UploadMonitor uploads(client, monitor_options);
@@ -468,7 +471,7 @@ int RunConsole(const Options& opt) {
     }
     actions.Follow(ctx.status);
     ctx.outbox = actions.outbox();
-    ctx.outbox_version = actions.version();
+    ctx.outbox_version = actions.version() + local_data.wipes();
     if (!actions.error().empty()) frame_error = actions.error();
 
     if (ctx.snapshot->version != glyphs_seen_version) {
@@ -579,6 +582,7 @@ int RunConsole(const Options& opt) {
   panels.StopAll();
   uploads.Stop();
   actions.Close();
+  local_data.Join();
   client.Stop();
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();

@@ -50,6 +50,7 @@ const char* Usage() {
          "  --max-fps N           any redraw at most N/s (default: the monitor's refresh, or 60)\n"
          "  --audio               chime when a hand is raised or an in-exam appeal arrives\n"
          "  --workspace NAME      first workspace: overview, uploads, appeals, help, live, review (F1–F6), live:focus\n"
+         "  --local-data          open File > Local data (what this computer keeps; wipe it)\n"
          "  --store FILE          local store (outbox of actions); default under\n"
          "                        $XDG_DATA_HOME/exam-console/, a temporary file for the demo\n"
          "  --help                show this text\n";
@@ -129,6 +130,8 @@ ParseResult ParseOptions(int argc, char** argv, Options* o, std::string* error) 
     } else if (arg == "--seed") {
       if (!number(&d)) return ParseResult::kError;
       o->seed = static_cast<uint64_t>(d);
+    } else if (arg == "--local-data") {
+      o->open_local_data = true;
     } else if (arg == "--no-simulator") {
       o->simulate = false;
     } else if (arg == "--frame-stats") {

@@ -22,6 +22,7 @@ struct Options {
 
   ui::Lang lang = ui::Lang::kZh;
   std::string workspace = "overview";
+  bool open_local_data = false;  // File ▸ Local data… open from the start (screenshots)
   bool audio = false;  // chime on notices (raised hands, in-exam appeals)
   bool frame_stats = false;  // print frame time, event-to-screen and decode figures at exit
   // Benchmarks: leave this many seconds after first being online (0: never), and switch to

@@ -81,6 +81,21 @@ void LocalStore::Exec(std::string_view sql) {
   conn_->Exec(sql);
 }
 
+void LocalStore::Compact() {
+  auto lock = Lock();
+  conn_->Exec("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);");
+}
+
+int64_t LocalStore::FileBytes() const {
+  int64_t total = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path_ + suffix, ec);
+    if (!ec) total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
 int LocalStore::SchemaVersion() {
   auto lock = Lock();
   return conn_->SchemaVersion();

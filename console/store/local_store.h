@@ -1,8 +1,8 @@
 #pragma once
-// The console's own SQLite file: the outbox of staff actions today; annotation drafts,
-// settings and the media block index later. One file per staff account and backend, one
-// connection, every use under one lock: the console writes a few rows a second at most,
-// and a single connection keeps the sender thread and the UI thread trivially consistent.
+// The console's own SQLite file: the outbox of staff actions. One file per staff account
+// and backend, one connection, every use under one lock: the console writes a few rows a
+// second at most, and a single connection keeps the sender thread and the UI thread
+// trivially consistent.
 #include <memory>
 
 #include <cstdint>
@@ -40,6 +40,11 @@ class LocalStore {
   void Exec(std::string_view sql);
   int Changes() const { return conn_->Changes(); }
   int64_t LastInsertId() const { return conn_->LastInsertId(); }
+  // Rewrites the file without the pages of deleted rows and empties the write-ahead log,
+  // so what was deleted is no longer readable in the files. Throws LocalStoreError.
+  void Compact();
+  // Bytes of the file and its write-ahead log on disk.
+  int64_t FileBytes() const;
 
  private:
   std::string path_;

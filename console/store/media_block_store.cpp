@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -223,6 +224,28 @@ void MediaBlockStore::Drop(const std::string& recording) {
   }
   auto del = db_->Prepare("DELETE FROM media_blocks WHERE recording=?");
   del.Bind(1, recording).Run();
+}
+
+int64_t MediaBlockStore::Clear() {
+  std::lock_guard lock(mu_);
+  const int64_t removed = bytes_;
+  entries_.clear();
+  free_slots_.clear();
+  next_slot_ = 0;
+  bytes_ = 0;
+  Reset();
+  // Deleted rows name recordings (sha256s); VACUUM rewrites the index without them and the
+  // checkpoint empties the write-ahead log that still holds the old pages.
+  db_->Exec("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;");
+  return removed;
+}
+
+std::string MediaBlockStore::DefaultFolder() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && x[0] == '/')
+    return (std::filesystem::path(x) / "exam-console" / "media-blocks").string();
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != 0)
+    return (std::filesystem::path(home) / ".cache" / "exam-console" / "media-blocks").string();
+  return (std::filesystem::temp_directory_path() / "exam-console-media-blocks").string();
 }
 
 MediaBlockStoreStats MediaBlockStore::Stats() const {

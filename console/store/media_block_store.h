@@ -50,6 +50,14 @@ class MediaBlockStore {
   void Put(const std::string& recording, int64_t block, std::string_view data);
   // Forgets every block of a recording (e.g. its sha256 changed).
   void Drop(const std::string& recording);
+  // Forgets every block, truncates the data file to nothing and compacts the index, so no
+  // recording stays on this computer (the console's "wipe local data"). Readers playing at
+  // the time just fetch from the backend again. Returns the bytes of recordings removed.
+  // Throws sqlite::Error when the index cannot be written.
+  int64_t Clear();
+
+  // `$XDG_CACHE_HOME` (or `~/.cache`) + `/exam-console/media-blocks`.
+  static std::string DefaultFolder();
 
   MediaBlockStoreStats Stats() const;
 

@@ -4,6 +4,7 @@
 #include <google/protobuf/message.h>
 
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <random>
@@ -59,6 +60,38 @@ const google::protobuf::MethodDescriptor* FindMethod(std::string_view method) {
   const auto* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(std::string(method.substr(1, slash - 1)));
   return service ? service->FindMethodByName(std::string(method.substr(slash + 1))) : nullptr;
+}
+
+// The request without its bytes fields (pictures), at any depth; the request unchanged
+// when its method is unknown or it does not parse.
+std::string WithoutBytesFields(std::string_view method, const std::string& request) {
+  const auto* rpc = FindMethod(method);
+  if (rpc == nullptr) return request;
+  const auto* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(rpc->input_type());
+  if (prototype == nullptr) return request;
+  std::unique_ptr<google::protobuf::Message> message(prototype->New());
+  if (!message->ParseFromString(request)) return request;
+  bool changed = false;
+  std::function<void(google::protobuf::Message*)> strip = [&](google::protobuf::Message* m) {
+    const auto* reflection = m->GetReflection();
+    std::vector<const google::protobuf::FieldDescriptor*> fields;
+    reflection->ListFields(*m, &fields);
+    for (const auto* f : fields) {
+      if (f->type() == google::protobuf::FieldDescriptor::TYPE_BYTES) {
+        reflection->ClearField(m, f);
+        changed = true;
+      } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+        if (f->is_repeated()) {
+          for (int i = 0; i < reflection->FieldSize(*m, f); ++i) strip(reflection->MutableRepeatedMessage(m, f, i));
+        } else {
+          strip(reflection->MutableMessage(m, f));
+        }
+      }
+    }
+  };
+  strip(message.get());
+  std::string out;
+  return changed && message->SerializeToString(&out) ? out : request;
 }
 
 }  // namespace
@@ -194,14 +227,17 @@ bool Outbox::MarkSending(int64_t id) {
 
 bool Outbox::MarkConfirmed(int64_t id, std::string_view response) {
   auto lock = store_.Lock();
+  const auto action = Get(id);
+  if (!action || action->state != ActionState::kSending) return false;
   auto st = store_.Prepare(
-      "UPDATE outbox SET state = ?, response = ?, error_code = 0, error_message = '', "
+      "UPDATE outbox SET state = ?, response = ?, request = ?, error_code = 0, error_message = '', "
       "updated_at = ? WHERE id = ? AND state = ?");
   st.Bind(1, static_cast<int>(ActionState::kConfirmed))
       .BindBlob(2, response)
-      .Bind(3, UnixNowMs())
-      .Bind(4, id)
-      .Bind(5, static_cast<int>(ActionState::kSending))
+      .BindBlob(3, WithoutBytesFields(action->method, action->request))
+      .Bind(4, UnixNowMs())
+      .Bind(5, id)
+      .Bind(6, static_cast<int>(ActionState::kSending))
       .Run();
   return store_.Changes() == 1;
 }
@@ -242,6 +278,27 @@ int Outbox::PruneConfirmed(int64_t before_ms) {
   auto st = store_.Prepare("DELETE FROM outbox WHERE state = ? AND updated_at < ?");
   st.Bind(1, static_cast<int>(ActionState::kConfirmed)).Bind(2, before_ms).Run();
   return store_.Changes();
+}
+
+OutboxWipe Outbox::Wipe(bool discard_undelivered) {
+  OutboxWipe wiped;
+  {
+    auto lock = store_.Lock();
+    auto finished = store_.Prepare("DELETE FROM outbox WHERE state IN (?, ?)");
+    finished.Bind(1, static_cast<int>(ActionState::kConfirmed)).Bind(2, static_cast<int>(ActionState::kFailed)).Run();
+    wiped.finished = store_.Changes();
+    if (discard_undelivered) {
+      // A call in flight may still be applied by the backend; its answer then finds no row
+      // and changes nothing here.
+      auto undelivered = store_.Prepare("DELETE FROM outbox WHERE state IN (?, ?)");
+      undelivered.Bind(1, static_cast<int>(ActionState::kPending))
+          .Bind(2, static_cast<int>(ActionState::kSending))
+          .Run();
+      wiped.undelivered = store_.Changes();
+    }
+  }
+  store_.Compact();
+  return wiped;
 }
 
 void Outbox::SetEnqueueListener(std::function<void()> listener) {

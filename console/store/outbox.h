@@ -51,8 +51,15 @@ struct OutboxAction {
 };
 
 struct OutboxOptions {
-  // Confirmed actions are kept this long for the UI's history, then pruned at open.
-  std::chrono::hours keep_confirmed{24 * 7};
+  // Confirmed actions are kept this long for the UI's "confirmed" marks (an exam day), then
+  // pruned at open: the backend has them, and their notes name candidates.
+  std::chrono::hours keep_confirmed{24};
+};
+
+// What Outbox::Wipe removed.
+struct OutboxWipe {
+  int finished = 0;     // confirmed or failed
+  int undelivered = 0;  // pending or sending, only when asked to
 };
 
 int64_t UnixNowMs();
@@ -86,7 +93,8 @@ class Outbox {
   // Each returns false (changing nothing) when the row is not in the state it expects:
   // pending → sending (counts an attempt),
   bool MarkSending(int64_t id);
-  // sending → confirmed,
+  // sending → confirmed; the request keeps no pictures or other bytes fields from then on
+  // (a violation's snapshot is the backend's now; the views only read ids and texts),
   bool MarkConfirmed(int64_t id, std::string_view response);
   // sending → pending, due again at `not_before_ms`, with the error for the UI,
   bool MarkRetry(int64_t id, int error_code, std::string_view message, int64_t not_before_ms);
@@ -95,6 +103,10 @@ class Outbox {
 
   // Deletes confirmed actions last updated before `before_ms`; returns how many.
   int PruneConfirmed(int64_t before_ms);
+  // Deletes every finished action, and the undelivered ones too when `discard_undelivered`
+  // (they then never reach the backend), then compacts the file so nothing deleted can be
+  // read back from it. Throws LocalStoreError.
+  OutboxWipe Wipe(bool discard_undelivered);
 
   // Called after every Enqueue (on the enqueuing thread), so the sender wakes at once.
   void SetEnqueueListener(std::function<void()> listener);

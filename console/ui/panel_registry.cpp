@@ -10,6 +10,7 @@
 #include "ui/appeals_panel.h"
 #include "ui/help_desk_panel.h"
 #include "ui/live_wall_panel.h"
+#include "ui/local_data_dialog.h"
 #include "ui/review_panel.h"
 #include "ui/notice_overlay.h"
 #include "ui/status_bar.h"
@@ -57,6 +58,7 @@ PanelRegistry::PanelRegistry(std::string username) {
   panels_.push_back(std::make_unique<EventLogPanel>());
   panels_.push_back(std::make_unique<StatusBar>());
   panels_.push_back(std::make_unique<NoticeOverlay>());
+  panels_.push_back(std::make_unique<LocalDataDialog>());
   panels_.push_back(std::make_unique<LoginPanel>(std::move(username)));
 }
 
@@ -74,6 +76,8 @@ void PanelRegistry::StopAll() {
 void PanelRegistry::DrawMainMenu(UiContext& ctx) {
   if (!ImGui::BeginMainMenuBar()) return;
   if (ImGui::BeginMenu(Label(str::kMenuFile, "menu_file").c_str())) {
+    if (ImGui::MenuItem(Tr(str::kLocalDataMenu), "Ctrl+Shift+Del")) OpenLocalData();
+    ImGui::Separator();
     if (ImGui::MenuItem(Tr(str::kQuit), "Ctrl+Q")) ctx.quit_requested = true;
     ImGui::EndMenu();
   }
@@ -114,9 +118,15 @@ void PanelRegistry::Layout(UiContext& ctx, float menu_height) const {
   ctx.bottom_size = ImVec2(vp->Size.x, log_height);
 }
 
+void PanelRegistry::OpenLocalData() {
+  if (Panel* dialog = Find("local_data")) dialog->set_open(true);
+}
+
 void PanelRegistry::DrawFrame(UiContext& ctx) {
   for (const auto& w : kWorkspaces)
     if (ImGui::IsKeyPressed(w.key, false)) ctx.workspace = w.id;
+  const ImGuiIO& io = ImGui::GetIO();
+  if (io.KeyCtrl && io.KeyShift && ImGui::IsKeyPressed(GLFW_KEY_DELETE, false)) OpenLocalData();
   DrawMainMenu(ctx);
   Layout(ctx, ImGui::GetFrameHeight());
   for (const auto& p : panels_) p->Draw(ctx);

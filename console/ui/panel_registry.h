@@ -20,6 +20,8 @@ class PanelRegistry {
   void DrawFrame(UiContext& ctx);
 
   Panel* Find(const std::string& id) const;
+  // File ▸ Local data… (also Ctrl+Shift+Delete, and --open-local-data for screenshots).
+  void OpenLocalData();
   // Stops every panel's background work (before GLFW is shut down).
   void StopAll();
 

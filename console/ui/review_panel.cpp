@@ -14,6 +14,7 @@
 #include "media/local_review.h"
 #include "net/backend_client.h"
 #include "net/review_media_source.h"
+#include "store/local_data.h"
 #include "store/media_block_store.h"
 #include "store/outbox.h"
 #include "ui/theme.h"
@@ -43,14 +44,6 @@ const char* KindName(v1::TrackKind kind) {
     case v1::TRACK_KIND_SECOND_CAMERA: return Tr(str::kRvSecondCamera);
     default: return Tr(str::kRvCamera);
   }
-}
-
-std::string CacheFolder() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != 0)
-    return (std::filesystem::path(x) / "exam-console" / "media-blocks").string();
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != 0)
-    return (std::filesystem::path(home) / ".cache" / "exam-console" / "media-blocks").string();
-  return (std::filesystem::temp_directory_path() / "exam-console-media-blocks").string();
 }
 
 core::MarkerKind ToCore(v1::MarkerKind k) {
@@ -118,17 +111,11 @@ void ReviewPanel::EnsureStarted(UiContext& ctx) {
     o.refresh_every = std::chrono::seconds(5);
     session_feed_ = std::make_unique<net::ReviewSessionFeed>(*ctx.client, o);
   }
-  if (!blocks_ && blocks_error_.empty()) {
-    try {
-      local::MediaBlockStoreOptions o;
-      o.folder = CacheFolder();
-      std::filesystem::create_directories(o.folder);
-      blocks_ = std::make_shared<local::MediaBlockStore>(o);
-    } catch (const std::exception& e) {
-      // Playback works without the cache; it only reads everything from the backend.
-      blocks_error_ = e.what();
-      std::fprintf(stderr, "exam-console: media cache off: %s\n", blocks_error_.c_str());
-    }
+  if (!blocks_ && blocks_error_.empty() && ctx.local_data != nullptr) {
+    // One cache for the console, so File ▸ Local data can measure and wipe it.
+    blocks_ = ctx.local_data->MediaCache(&blocks_error_);
+    // Playback works without the cache; it only reads everything from the backend.
+    if (!blocks_) std::fprintf(stderr, "exam-console: media cache off: %s\n", blocks_error_.c_str());
   }
   if (!renderer_tried_) {
     renderer_tried_ = true;

@@ -19,6 +19,33 @@
   X(kMenuConnection, "连接", "Connection")                                              \
   X(kMenuLanguage, "语言", "Language")                                                  \
   X(kQuit, "退出", "Quit")                                                              \
+  X(kLocalDataMenu, "本地数据…", "Local data…")                                         \
+  X(kLocalDataTitle, "本地数据", "Local data")                                          \
+  X(kLocalDataIntro, "本机保存的个人数据：", "Personal data kept on this computer:")     \
+  X(kLocalDataWhat, "内容", "What")                                                     \
+  X(kLocalDataWhere, "位置", "Where")                                                   \
+  X(kLocalDataSize, "大小", "Size")                                                     \
+  X(kLocalDataOutbox, "操作队列：%d 项，%d 项未送达", "Actions: %d, %d not delivered")   \
+  X(kLocalDataNoOutbox, "操作队列：未登录", "Actions: nobody signed in")                 \
+  X(kLocalDataCache, "录像缓存：%lld 块", "Recording cache: %lld blocks")                \
+  X(kLocalDataCacheOff, "录像缓存不可用：%s", "Recording cache unavailable: %s")          \
+  X(kLocalDataPolicy, "已送达的操作保留 24 小时且不含图片；录像缓存最多 512 MiB，最久未用的先删除。", \
+    "Delivered actions are kept 24 h, without pictures; recordings up to 512 MiB, least recently used go first.") \
+  X(kLocalDataDiscard, "同时丢弃 %d 项未送达的操作（它们将不会到达后端）",                   \
+    "Also discard %d undelivered actions (they will never reach the backend)")          \
+  X(kLocalDataKeepsUndelivered, "未送达的操作会保留并继续发送。",                        \
+    "Undelivered actions are kept and still sent.")                                     \
+  X(kLocalDataWipe, "清除本地数据…", "Wipe local data…")                                \
+  X(kLocalDataConfirm, "从本机删除这些数据？无法撤销。", "Delete this data from this computer? This cannot be undone.") \
+  X(kLocalDataWipeNow, "清除", "Wipe")                                                  \
+  X(kLocalDataCancel, "取消", "Cancel")                                                 \
+  X(kLocalDataClose, "关闭", "Close")                                                   \
+  X(kLocalDataRefresh, "刷新", "Refresh")                                               \
+  X(kLocalDataSurveying, "正在统计…", "Measuring…")                                     \
+  X(kLocalDataWiping, "正在清除…", "Wiping…")                                           \
+  X(kLocalDataWiped, "已清除：%d 项操作，%s 录像；操作文件现为 %s。",                      \
+    "Wiped: %d actions and %s of recordings; the actions file is now %s.")               \
+  X(kLocalDataFailed, "清除失败：%s", "Wipe failed: %s")                                 \
   X(kReconnectNow, "立即重连", "Reconnect now")                                         \
   X(kSignInAgain, "重新登录…", "Sign in again…")                                        \
   X(kLangZh, "中文", "中文")                                                            \

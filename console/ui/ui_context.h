@@ -14,6 +14,7 @@
 #include "net/directory_snapshot.h"
 
 namespace exam::local {
+class LocalData;
 class Outbox;
 }
 namespace exam::net {
@@ -34,6 +35,9 @@ struct UiContext {
   local::Outbox* outbox = nullptr;
   // Grows whenever an outbox action changed state, so panels re-read it only then.
   uint64_t outbox_version = 0;
+  // What this computer keeps (outbox, recording cache): its survey, wipe and the shared
+  // block cache; null in tools without one.
+  local::LocalData* local_data = nullptr;
   // Support's uploads feed (polled on its own thread); null when not running.
   net::UploadMonitor* uploads = nullptr;
   // What must not be missed (raised hands, in-exam appeals, escalations), fed from the
