@@ -28,3 +28,4 @@ shoot uploads --workspace uploads --time-scale 120 --delay 28
 shoot wall --workspace live --candidates 64 --time-scale 60 --delay 30  # answering: video in every tile
 shoot focus --workspace live:focus --candidates 16 --time-scale 60 --delay 25  # one candidate's three streams
 shoot review --workspace review --review-seconds 60 --delay 40  # the finished sitting, on question 1
+shoot local_data --workspace review --review-seconds 60 --delay 40 --local-data  # File > Local data over the player
