@@ -1,9 +1,11 @@
 #include "media/media_input.h"
 
 #include <cstring>
+#include <vector>
 
 extern "C" {
 #include <libavformat/avformat.h>
+#include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/mem.h>
 }
@@ -12,6 +14,42 @@ namespace exam::media {
 namespace {
 
 constexpr int kAvioBufferSize = 64 * 1024;
+
+enum class MoovProblem { kNone, kMissing, kCut };
+
+// An ISO BMFF file (mp4/mov/m4a) whose top-level boxes end without a whole moov: the index
+// is written last by recorders that do not use faststart, so an upload cut short loses it
+// (or part of it) and FFmpeg only says "Invalid data found". Walks the box headers (a few
+// small reads).
+MoovProblem FindMoovProblem(ByteSource& source, int64_t size) {
+  int64_t at = 0;
+  bool iso = false;
+  for (int boxes = 0; boxes < 256 && at + 8 <= size; ++boxes) {
+    const ByteRead r = source.Read(at, 16);
+    if (!r.ok() || r.data.size() < 8) return MoovProblem::kNone;
+    const auto* h = reinterpret_cast<const uint8_t*>(r.data.data());
+    uint64_t box = (uint64_t{h[0]} << 24) | (uint64_t{h[1]} << 16) | (uint64_t{h[2]} << 8) | h[3];
+    const std::string type(reinterpret_cast<const char*>(h + 4), 4);
+    if (boxes == 0) iso = type == "ftyp" || type == "mdat" || type == "wide" || type == "free" || type == "skip";
+    if (!iso) return MoovProblem::kNone;
+    if (box == 1) {
+      if (r.data.size() < 16) return type == "moov" ? MoovProblem::kCut : MoovProblem::kMissing;
+      box = 0;
+      for (int i = 8; i < 16; ++i) box = (box << 8) | h[i];
+    } else if (box == 0) {
+      // "Extends to the end of the file": a recorder stopped while writing it.
+      return type == "moov" ? MoovProblem::kNone : MoovProblem::kMissing;
+    }
+    if (box < 8) return MoovProblem::kNone;
+    // Compared without adding: hostile sizes near 2^64 must not overflow.
+    const bool past_end = box > static_cast<uint64_t>(size - at);
+    if (type == "moov") return past_end ? MoovProblem::kCut : MoovProblem::kNone;
+    if (past_end) return MoovProblem::kMissing;  // cut inside this box, before any moov
+    at += static_cast<int64_t>(box);
+  }
+  // Ran out of boxes without finding the index.
+  return iso && at + 8 > size ? MoovProblem::kMissing : MoovProblem::kNone;
+}
 
 int ReadTrampoline(void* opaque, uint8_t* buf, int size) { return static_cast<MediaInput*>(opaque)->ReadPacket(buf, size); }
 int64_t SeekTrampoline(void* opaque, int64_t offset, int whence) { return static_cast<MediaInput*>(opaque)->Seek(offset, whence); }
@@ -114,11 +152,32 @@ std::unique_ptr<MediaInput> MediaInput::Open(std::shared_ptr<ByteSource> source,
   if (rc < 0) {
     // avformat_open_input freed the context on failure (the AVIO is ours to free).
     in->format_ = nullptr;
+    // mov says "Invalid data" when the moov is missing and "End of file" when it is cut.
+    if ((rc == AVERROR_INVALIDDATA || rc == AVERROR_EOF) && in->LastIoError().empty()) {
+      switch (FindMoovProblem(*source, in->size_)) {
+        case MoovProblem::kMissing:
+          *error = "cannot open " + what + ": the recording ends before its index (moov) — the upload is incomplete";
+          return nullptr;
+        case MoovProblem::kCut:
+          *error = "cannot open " + what + ": the recording ends inside its index (moov) — the upload is incomplete";
+          return nullptr;
+        case MoovProblem::kNone: break;
+      }
+    }
+    if (rc == AVERROR_EOF) {
+      *error = "cannot open " + what + ": the recording ends before its header is complete (truncated upload?)";
+      return nullptr;
+    }
     *error = "cannot open " + what + ": " +
              (rc == AVERROR_INVALIDDATA ? "not a recording FFmpeg can read (" + in->Describe(rc) + ")" : in->Describe(rc));
     return nullptr;
   }
-  rc = avformat_find_stream_info(in->format_, nullptr);
+  // Reading stream information decodes a picture of each video stream: a hostile header
+  // must not make that allocate more than the player would ever show (kMaxPicturePixels).
+  std::vector<AVDictionary*> codec_options(in->format_->nb_streams, nullptr);
+  for (AVDictionary*& o : codec_options) av_dict_set_int(&o, "max_pixels", kMaxPicturePixels, 0);
+  rc = avformat_find_stream_info(in->format_, codec_options.empty() ? nullptr : codec_options.data());
+  for (AVDictionary*& o : codec_options) av_dict_free(&o);
   if (rc < 0) {
     *error = "cannot read the streams of " + what + ": " + in->Describe(rc);
     return nullptr;

@@ -16,10 +16,18 @@ struct AVIOContext;
 
 namespace exam::media {
 
+// The largest picture the review player decodes: 8192 on a side (the texture size OpenGL
+// drivers commonly allow) and no more than 8K's area (DCI 8K, 35 megapixels; one such
+// frame is 53 MB in 4:2:0 and the player keeps dozens around the playhead). Larger
+// pictures are refused with their size instead of allocating gigabytes.
+constexpr int kMaxPictureSide = 8192;
+constexpr int64_t kMaxPicturePixels = int64_t{8192} * 4320;
+
 class MediaInput {
  public:
   // Opens the container and reads stream information. nullptr with *error naming the
-  // recording and the reason ("empty file (0 bytes)", "not a recording FFmpeg can read").
+  // recording and the reason ("empty file (0 bytes)", "not a recording FFmpeg can read",
+  // "the recording ends before its index (moov) — the upload is incomplete").
   // `abort`, when given, makes every blocking FFmpeg call on this input give up once it
   // is set (closing a player while a slow open is on its way); it must outlive the input.
   static std::unique_ptr<MediaInput> Open(std::shared_ptr<ByteSource> source, std::string* error,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 
@@ -33,6 +34,24 @@ int NormaliseRotation(double ccw_degrees) {
 }
 
 enum class Step { kFrame, kEof, kError, kInterrupted };
+
+// Empty when the player can show a w×h picture, else why not (see kMaxPictureSide).
+std::string TooLarge(int w, int h) {
+  if (w <= kMaxPictureSide && h <= kMaxPictureSide && int64_t{w} * h <= kMaxPicturePixels) return {};
+  return "the picture is too large to show (" + std::to_string(w) + "x" + std::to_string(h) +
+         "; the player takes at most " + std::to_string(kMaxPictureSide) + " pixels on a side and " +
+         std::to_string(kMaxPicturePixels / 1'000'000) + " megapixels)";
+}
+
+// Decode times going back by more than this in file order are not B-frame reordering but
+// a discontinuity: pieces of recordings joined together, a device clock reset.
+constexpr Micros kTimestampJumpBackUs = 500'000;
+
+std::string Seconds(Micros us) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f s", static_cast<double>(us) / 1e6);
+  return buf;
+}
 
 }  // namespace
 
@@ -190,6 +209,12 @@ struct TrackDecoder::Impl {
     }
     ti.width = st->codecpar->width;
     ti.height = st->codecpar->height;
+    // Refused before anything is decoded: a window of such pictures would take gigabytes
+    // and no texture could hold one.
+    if (std::string big = TooLarge(ti.width, ti.height); !big.empty()) {
+      Fail(source->Describe() + ": " + big);
+      return false;
+    }
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     if (rate.num > 0 && rate.den > 0) {
       ti.frame_rate = av_q2d(rate);
@@ -218,11 +243,14 @@ struct TrackDecoder::Impl {
     dec->thread_count = std::max(1, options.decoder_threads);
     dec->thread_type = FF_THREAD_FRAME;
     dec->pkt_timebase = tb;
+    // A header that claims a small picture cannot make the decoder allocate a huge one.
+    dec->max_pixels = kMaxPicturePixels;
     if (int rc = avcodec_open2(dec, codec, nullptr); rc < 0) {
       Fail(source->Describe() + ": cannot open the " + ti.codec + " decoder: " + AvErrorText(rc));
       return false;
     }
-    BuildIndex(ti);
+    std::string index_note;
+    BuildIndex(ti, &index_note);
     if (keyframes.empty()) {
       Fail(source->Describe() + ": no keyframe found" +
            (input->LastIoError().empty() ? std::string() : " (" + input->LastIoError() + ")"));
@@ -239,13 +267,17 @@ struct TrackDecoder::Impl {
     std::lock_guard lock(mu);
     info = ti;
     state = TrackState::kReady;
+    if (!index_note.empty()) error = index_note;  // playable, but the grader should know
     Notify();
     return true;
   }
 
   // Keyframes from the container's own index when it has one (mp4 moov, mkv cues: nothing
   // to download), else from one scan over the packets without decoding them.
-  void BuildIndex(TrackInfo& ti) {
+  // A scan that meets timestamps going back (pieces joined with cat, a clock reset) keeps
+  // the index of the part before the jump only, so that keyframes stay in time order and
+  // seeks land in one place; *note then says so.
+  void BuildIndex(TrackInfo& ti, std::string* note) {
     AVFormatContext* fmt = input->format();
     AVStream* st = fmt->streams[stream_index];
     const int n = avformat_index_get_entries_count(st);
@@ -257,11 +289,23 @@ struct TrackDecoder::Impl {
       ti.index_from_container = true;
     } else {
       Micros last_end = 0;
+      std::optional<Micros> last_dts;
       for (;;) {
         const int rc = av_read_frame(fmt, packet);
         if (rc < 0) break;  // end, or damage: what was read so far is the index
         if (packet->stream_index == stream_index) {
           const int64_t ts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
+          const int64_t order = packet->dts != AV_NOPTS_VALUE ? packet->dts : ts;
+          if (order != AV_NOPTS_VALUE) {
+            const Micros us = ToMicros(order);
+            if (last_dts && us + kTimestampJumpBackUs < *last_dts) {
+              *note = source->Describe() + ": its timestamps jump back from " + Seconds(*last_dts) + " to " +
+                      Seconds(us) + " (pieces joined together?); only the part before the jump is shown";
+              av_packet_unref(packet);
+              break;
+            }
+            last_dts = std::max(last_dts.value_or(us), us);
+          }
           if (ts != AV_NOPTS_VALUE) {
             if (packet->flags & AV_PKT_FLAG_KEY) keyframes.push_back({ToMicros(ts), ts, packet->pos});
             last_end = std::max(last_end, ToMicros(ts) + std::max<Micros>(ti.frame_duration_us, av_rescale_q(packet->duration, tb, kMicrosTb)));
@@ -365,6 +409,16 @@ struct TrackDecoder::Impl {
       int rc = avcodec_receive_frame(dec, frame);
       if (rc == 0) {
         consecutive_errors = 0;
+        // The header passed the size check at open, but a stream may change its picture
+        // size midway (or lie in its header): stop rather than keep such pictures.
+        if (std::string big = TooLarge(frame->width, frame->height); !big.empty()) {
+          av_frame_unref(frame);
+          *why = source->Describe() + ": " + big;
+          std::lock_guard lock(mu);
+          state = TrackState::kFailed;
+          error = *why;
+          return Step::kError;
+        }
         return Step::kFrame;
       }
       if (rc == AVERROR_EOF) return Step::kEof;

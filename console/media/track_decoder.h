@@ -8,7 +8,9 @@
 //
 // The UI never waits here: it moves the playhead and asks for the frame covering a time;
 // it gets it if decoded, nothing otherwise. Errors (zero-byte, truncated, corrupt, unknown
-// format) end in the kFailed state with a readable reason; other tracks are not affected.
+// format, pictures over kMaxPictureSide / kMaxPicturePixels) end in the kFailed state with
+// a readable reason; other tracks are not affected. A sound-only recording is kReady with
+// has_video false.
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -94,7 +96,9 @@ class TrackDecoder {
   TrackDecoder& operator=(const TrackDecoder&) = delete;
 
   TrackState State() const;
-  std::string Error() const;  // why kFailed (or a non-fatal decode problem)
+  // Why kFailed, or a non-fatal problem of a playable track (a damaged picture, an early
+  // end, timestamps jumping back).
+  std::string Error() const;
   TrackInfo Info() const;     // complete once kReady
   std::vector<Keyframe> Keyframes() const;
 

@@ -454,6 +454,10 @@ void ReviewPanel::DrawVideos(ImVec2 size) {
       } else {
         why = Tr(str::kRvNoRecording);
       }
+    } else if (!presented.has_video) {
+      // A sound-only recording (a phone that recorded audio, an .m4a): no picture will come,
+      // so say so instead of "Decoding…" for ever.
+      why = Tr(str::kRvSoundOnly);
     } else if (presented.frame && presented.frame->picture) {
       const auto& pic = presented.frame->picture;
       if (pic.get() != shown->uploaded && renderer_.ready()) {

@@ -19,6 +19,7 @@
   X(kRvOpening, "正在打开录像…", "Opening recording…")                                                           \
   X(kRvDecoding, "解码中…", "Decoding…")                                                                         \
   X(kRvFailed, "无法播放：%s", "Cannot play: %s")                                                                \
+  X(kRvSoundOnly, "仅有声音，无画面", "Sound only, no picture")                                                  \
   X(kRvMissing, "缺少录像：%s（%s，已传 %s / %s）", "Missing: %s (%s, %s of %s in)")                             \
   X(kRvPlay, "播放", "Play")                                                                                     \
   X(kRvPause, "暂停", "Pause")                                                                                   \
