@@ -479,7 +479,17 @@ void ReviewPanel::DrawVideos(ImVec2 size) {
       const float w = static_cast<float>(pic->width), h = static_cast<float>(std::max(1, pic->height));
       FitAspect(&v0, &v1p, turns % 2 ? h / w : w / h);
       if (shown->textures.valid()) renderer_.Draw(dl, v0, v1p, shown->textures, 1.0f, turns);
-      if (presented.past_end && !presented.error.empty()) why = presented.error;
+      if (presented.past_end && !presented.error.empty()) {
+        why = presented.error;
+      } else if (!presented.error.empty()) {
+        // A playable track with a problem (timestamps jumping back, damaged pictures): the
+        // grader sees it while it plays, not only once the pictures run out.
+        const float w = cell.p1.x - cell.p0.x - 12;
+        const ImVec2 ts = ImGui::CalcTextSize(presented.error.c_str(), nullptr, false, w);
+        const ImVec2 tp(cell.p0.x + 6, cell.p1.y - ts.y - 4);
+        dl->AddRectFilled(ImVec2(tp.x - 3, tp.y - 2), ImVec2(tp.x + ts.x + 3, tp.y + ts.y + 2), IM_COL32(0, 0, 0, 170));
+        dl->AddText(nullptr, 0.0f, tp, theme::kWarning, presented.error.c_str(), nullptr, w);
+      }
     } else {
       why = Tr(str::kRvDecoding);
     }
