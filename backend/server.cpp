@@ -13,6 +13,7 @@
 
 #include "backend/demo_seed.h"
 #include "backend/log.h"
+#include "backend/services/request_checks.h"
 #include "backend/services/services.h"
 
 namespace exam::backend {
@@ -78,7 +79,10 @@ std::unique_ptr<ExamServer> ExamServer::Start(const ServerOptions& options, std:
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, creds, &impl->port);
-  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  // A bigger request is refused by gRPC with RESOURCE_EXHAUSTED before it is parsed; the
+  // connection and the server carry on. Field caps (request_checks.h) sit below this so that
+  // an oversized photo or snapshot gets a message naming the field instead.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes));
   auto& ctx = *impl->ctx;
   for (auto* make : {&MakeAuthService, &MakeExamService, &MakeEventService, &MakeLiveService, &MakeHelpService,
                      &MakeAppealService, &MakeReviewService, &MakeUploadService, &MakeAuditService,

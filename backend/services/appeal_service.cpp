@@ -24,6 +24,7 @@ class AppealServiceImpl final : public v1::AppealService::Service {
   grpc::Status ListAppeals(grpc::ServerContext* context, const v1::ListAppealsRequest* req,
                            v1::ListAppealsResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().OptionalId("exam_id", req->exam_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       const int64_t now = core::ToUnixMillis(ctx_.clock.Now());
@@ -35,6 +36,7 @@ class AppealServiceImpl final : public v1::AppealService::Service {
 
   grpc::Status GetAppeal(grpc::ServerContext* context, const v1::GetAppealRequest* req, v1::Appeal* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("appeal_id", req->appeal_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       *resp = Fetch(ctx_.db, req->appeal_id(), core::ToUnixMillis(ctx_.clock.Now()), true);
@@ -44,6 +46,7 @@ class AppealServiceImpl final : public v1::AppealService::Service {
 
   grpc::Status ClaimAppeal(grpc::ServerContext* context, const v1::ClaimAppealRequest* req, v1::Appeal* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("appeal_id", req->appeal_id()).status(); !s.ok()) return s;
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         // Claims renew leases, so they are not replayed: each one must extend the lease.
@@ -63,6 +66,7 @@ class AppealServiceImpl final : public v1::AppealService::Service {
   grpc::Status ReleaseAppeal(grpc::ServerContext* context, const v1::ReleaseAppealRequest* req,
                              v1::Appeal* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("appeal_id", req->appeal_id()).status(); !s.ok()) return s;
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         v1::Appeal a = Fetch(w.db(), req->appeal_id(), w.now_ms(), false);
@@ -80,11 +84,13 @@ class AppealServiceImpl final : public v1::AppealService::Service {
   grpc::Status DecideAppeal(grpc::ServerContext* context, const v1::DecideAppealRequest* req,
                             v1::Appeal* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->decision() != v1::APPEAL_DECISION_APPROVE && req->decision() != v1::APPEAL_DECISION_REJECT)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "decision must be approve or reject");
-    if (req->decision() == v1::APPEAL_DECISION_REJECT && req->reason().empty())
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "a rejection needs a reason");
-    if (req->reason().size() > 2000) return grpc::Status(StatusCode::INVALID_ARGUMENT, "reason longer than 2000 bytes");
+    RequestChecks check;
+    check.Id("appeal_id", req->appeal_id())
+        .Range("expected_version", req->expected_version(), 0)
+        .Enum("decision", req->decision(), v1::AppealDecision_descriptor(), Need::kRequired)
+        .Rule(req->decision() != v1::APPEAL_DECISION_REJECT || !req->reason().empty(), "a rejection needs a reason")
+        .Text("reason", req->reason(), kMaxReasonChars);
+    if (!check.ok()) return check.status();
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         return Idempotent(w, who, req->idempotency_key(), "DecideAppeal", resp, [&] {

@@ -14,6 +14,12 @@ class AuditServiceImpl final : public v1::AuditService::Service {
   grpc::Status ListAudit(grpc::ServerContext* context, const v1::ListAuditRequest* req,
                          v1::ListAuditResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    // Above the cap is served capped (the contract says so); below zero is a client bug.
+    RequestChecks check;
+    check.Range("after_id", req->after_id(), 0)
+        .Range("limit", req->limit(), 0)
+        .Text("target_prefix", req->target_prefix(), kMaxLabelChars);
+    if (!check.ok()) return check.status();
     const int limit = req->limit() <= 0 ? 100 : std::min(req->limit(), 1000);
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());

@@ -79,8 +79,9 @@ class AuthServiceImpl final : public exam::v1::AuthService::Service {
   grpc::Status Login(grpc::ServerContext* context, const exam::v1::LoginRequest* req,
                      exam::v1::LoginResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->username().empty() || req->username().size() > 128 || req->password().size() > 1024)
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "username and password are required");
+    RequestChecks check;
+    check.Text("username", req->username(), 128, Need::kRequired).Text("password", req->password(), 1024);
+    if (!check.ok()) return check.status();
     const std::string throttle_key = LoginThrottle::Key(req->username(), context->peer());
     if (const int64_t wait = throttle_.RetryAfterSeconds(throttle_key); wait > 0)
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,

@@ -20,9 +20,13 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
 
   grpc::Status Join(grpc::ServerContext* context, const v1::JoinRequest* req, v1::JoinResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->device() == v1::DEVICE_KIND_UNSPECIFIED || !v1::DeviceKind_IsValid(req->device()))
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "device kind is required");
-    if (req->device_model().size() > 200) return grpc::Status(StatusCode::INVALID_ARGUMENT, "device_model too long");
+    RequestChecks check;
+    check.Id("exam_id", req->exam_id())
+        .Text("registration_no", req->registration_no(), kMaxRegistrationChars, Need::kRequired)
+        .Text("access_code", req->access_code(), kMaxRegistrationChars)
+        .Enum("device", req->device(), v1::DeviceKind_descriptor(), Need::kRequired)
+        .Text("device_model", req->device_model(), kMaxLabelChars);
+    if (!check.ok()) return check.status();
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         store::ExamRepository repo(w.db());
@@ -47,8 +51,11 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   grpc::Status ReportStage(grpc::ServerContext* context, const v1::ReportStageRequest* req,
                            v1::Session* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (!core::IsValidStage(req->stage()) || req->stage() == v1::STAGE_ENDED)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "stage must be one of the first eight stages");
+    RequestChecks check;
+    check.Enum("stage", req->stage(), v1::Stage_descriptor(), Need::kRequired)
+        .Rule(core::IsValidStage(req->stage()) && req->stage() != v1::STAGE_ENDED,
+              "stage must be one of the first eight stages (a session ends by the rules or by staff)");
+    if (!check.ok()) return check.status();
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         return Idempotent(w, who, req->idempotency_key(), "ReportStage", resp, [&] {
@@ -70,10 +77,9 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   grpc::Status ReportFaceCheck(grpc::ServerContext* context, const v1::ReportFaceCheckRequest* req,
                                v1::FaceCheckResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->similarity() < 0 || req->similarity() > 1)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "similarity must be within 0..1");
-    if (req->capture().size() > 4 * 1024 * 1024)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "capture larger than 4 MiB");
+    RequestChecks check;
+    check.Number("similarity", req->similarity(), 0, 1).Bytes("capture", req->capture(), kMaxPhotoBytes);
+    if (!check.ok()) return check.status();
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         return Idempotent(w, who, req->idempotency_key(), "ReportFaceCheck", resp, [&] {
@@ -104,11 +110,13 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   grpc::Status FileAppeal(grpc::ServerContext* context, const v1::FileAppealRequest* req,
                           v1::FileAppealResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    constexpr size_t kMaxPhoto = 4 * 1024 * 1024;
-    if (req->id_front().empty() || req->id_back().empty() || req->handheld_id().empty())
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "ID card front, back and handheld photo are required");
-    if (req->id_front().size() > kMaxPhoto || req->id_back().size() > kMaxPhoto || req->handheld_id().size() > kMaxPhoto)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "photos must be at most 4 MiB each");
+    // Three photos at their cap stay under the server's message limit.
+    static_assert(3 * kMaxPhotoBytes < kMaxRequestBytes);
+    RequestChecks check;
+    check.Bytes("id_front", req->id_front(), kMaxPhotoBytes, Need::kRequired)
+        .Bytes("id_back", req->id_back(), kMaxPhotoBytes, Need::kRequired)
+        .Bytes("handheld_id", req->handheld_id(), kMaxPhotoBytes, Need::kRequired);
+    if (!check.ok()) return check.status();
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         return Idempotent(w, who, req->idempotency_key(), "FileAppeal", resp, [&] {
@@ -143,7 +151,7 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   grpc::Status RaiseHelp(grpc::ServerContext* context, const v1::RaiseHelpRequest* req,
                          v1::RaiseHelpResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->text().size() > 4000) return grpc::Status(StatusCode::INVALID_ARGUMENT, "text longer than 4000 bytes");
+    if (auto s = RequestChecks().Text("text", req->text(), kMaxMessageChars).status(); !s.ok()) return s;
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         return Idempotent(w, who, req->idempotency_key(), "RaiseHelp", resp, [&] {
@@ -163,8 +171,9 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   grpc::Status SendHelpMessage(grpc::ServerContext* context, const v1::SendHelpMessageRequest* req,
                                v1::SendHelpMessageResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->text().empty() || req->text().size() > 4000)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "text must be 1..4000 bytes");
+    RequestChecks check;
+    check.Id("help_id", req->help_id()).Text("text", req->text(), kMaxMessageChars, Need::kRequired);
+    if (!check.ok()) return check.status();
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         return Idempotent(w, who, req->idempotency_key(), "SendHelpMessage", resp, [&] {
@@ -206,6 +215,9 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   grpc::Status ReportQuestion(grpc::ServerContext* context, const v1::ReportQuestionRequest* req,
                               v1::Session* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    // Which questions the exam has is the session machine's rule; this only keeps absurd
+    // numbers out of the event log.
+    if (auto s = RequestChecks().Range("question", req->question(), 1, kMaxQuestions).status(); !s.ok()) return s;
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         return Idempotent(w, who, req->idempotency_key(), "ReportQuestion", resp, [&] {
@@ -231,6 +243,7 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   grpc::Status Heartbeat(grpc::ServerContext* context, const v1::HeartbeatRequest* req,
                          v1::HeartbeatResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Range("after_message_id", req->after_message_id(), 0).status(); !s.ok()) return s;
     return Guard([&] {
       const core::TimePoint now = ctx_.clock.Now();
       ctx_.presence.Seen({who.session_id, who.device}, core::ToUnixMillis(now));
@@ -290,7 +303,12 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
     int64_t accepted = 0;
     v1::PushMediaRequest req;
     while (reader->Read(&req)) {
-      if (!v1::TrackKind_IsValid(req.track()) || !allowed(req.track())) {
+      if (auto s = RequestChecks().Enum("track", req.track(), v1::TrackKind_descriptor(), Need::kRequired).status();
+          !s.ok()) {
+        release();
+        return s;
+      }
+      if (!allowed(req.track())) {
         release();
         return grpc::Status(StatusCode::INVALID_ARGUMENT, "this device does not record that track");
       }
@@ -298,9 +316,9 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
         release();
         return grpc::Status(StatusCode::INVALID_ARGUMENT, "quality must be QUALITY_TILE or QUALITY_FULL");
       }
-      if (req.packet().data().size() > kMaxLivePacketBytes) {
+      if (auto s = CheckPacket(req.packet()); !s.ok()) {
         release();
-        return grpc::Status(StatusCode::INVALID_ARGUMENT, "live packet larger than 4 MiB");
+        return s;
       }
       const MediaRelay::Key key{who.session_id, req.track(), req.quality()};
       auto& claim = claims[key];
@@ -332,16 +350,41 @@ class CandidateServiceImpl final : public v1::CandidateService::Service {
   grpc::Status GetUploadStatus(grpc::ServerContext* context, const v1::GetUploadStatusRequest* req,
                                v1::UploadStatus* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("file_id", req->file_id()).status(); !s.ok()) return s;
     return uploads_.Status(who, req->file_id(), resp);
   }
   grpc::Status CommitUpload(grpc::ServerContext* context, const v1::CommitUploadRequest* req,
                             v1::UploadStatus* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("file_id", req->file_id()).status(); !s.ok()) return s;
     return uploads_.Commit(who, req->file_id(), resp);
   }
 
  private:
-  static constexpr size_t kMaxLivePacketBytes = 4u << 20;
+  // Registration numbers and access codes are short codes; anything longer is not one.
+  static constexpr int64_t kMaxRegistrationChars = 64;
+  static constexpr int64_t kMaxQuestions = 1000;
+  // Coded picture sizes beyond 16K and clock rates beyond 1 GHz are no camera's.
+  static constexpr int64_t kMaxDimension = 16384;
+  static constexpr int64_t kMaxTimeBase = 1'000'000'000;
+
+  // One live packet: its payload size, capture time and (when present) decoder set-up.
+  // pts/dts are the device's own counters and may be anything, so they are not checked.
+  static grpc::Status CheckPacket(const v1::MediaPacket& p) {
+    RequestChecks check;
+    check.Bytes("packet.data", p.data(), kMaxLivePacketBytes)
+        .Time("packet.captured_at", p.has_captured_at(), p.captured_at(), Need::kOptional);
+    if (p.has_parameters()) {
+      const auto& par = p.parameters();
+      check.Text("packet.parameters.codec", par.codec(), 32)
+          .Range("packet.parameters.width", par.width(), 0, kMaxDimension)
+          .Range("packet.parameters.height", par.height(), 0, kMaxDimension)
+          .Bytes("packet.parameters.extradata", par.extradata(), 1 << 20)
+          .Range("packet.parameters.time_base_num", par.time_base_num(), 0, kMaxTimeBase)
+          .Range("packet.parameters.time_base_den", par.time_base_den(), 0, kMaxTimeBase);
+    }
+    return check.status();
+  }
 
   std::pair<store::SessionRow, const store::ExamRecord&> Load(WriteScope& w, const Principal& who) {
     auto row = store::ExamRepository(w.db()).GetSession(who.session_id);

@@ -15,7 +15,12 @@ class EventServiceImpl final : public exam::v1::EventService::Service {
   grpc::Status Subscribe(grpc::ServerContext* context, const exam::v1::SubscribeRequest* req,
                          grpc::ServerWriter<exam::v1::EventEnvelope>* writer) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->since_seq() < 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "since_seq must not be negative");
+    RequestChecks check;
+    check.Range("since_seq", req->since_seq(), 0)
+        .OptionalId("exam_id", req->exam_id())
+        .Count("room_ids", req->room_ids_size(), 1000);
+    for (int64_t room : req->room_ids()) check.Id("room_ids[]", room);
+    if (!check.ok()) return check.status();
     const int64_t head = ctx_.hub.Head();
     if (req->since_seq() > head)
       return grpc::Status(grpc::StatusCode::OUT_OF_RANGE,

@@ -22,6 +22,7 @@ class ExamServiceImpl final : public exam::v1::ExamService::Service {
   grpc::Status ListRooms(grpc::ServerContext* context, const exam::v1::ListRoomsRequest* req,
                          exam::v1::ListRoomsResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().OptionalId("exam_id", req->exam_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       for (auto& r : store::ExamRepository(ctx_.db).ListRooms(req->exam_id()))
@@ -33,8 +34,9 @@ class ExamServiceImpl final : public exam::v1::ExamService::Service {
   grpc::Status ListSessions(grpc::ServerContext* context, const exam::v1::ListSessionsRequest* req,
                             exam::v1::ListSessionsResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->exam_id() <= 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "exam_id is required");
-    if (req->room_id() < 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "room_id must not be negative");
+    RequestChecks check;
+    check.Id("exam_id", req->exam_id()).OptionalId("room_id", req->room_id());
+    if (!check.ok()) return check.status();
     if (req->room_id() > 0 && !who.MaySeeRoom(req->room_id()))
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "room not assigned to you");
     return Guard([&] {
@@ -51,6 +53,7 @@ class ExamServiceImpl final : public exam::v1::ExamService::Service {
   grpc::Status GetSession(grpc::ServerContext* context, const exam::v1::GetSessionRequest* req,
                           exam::v1::Session* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("session_id", req->session_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       store::ExamRepository repo(ctx_.db);

@@ -18,6 +18,10 @@ class HelpServiceImpl final : public v1::HelpService::Service {
   grpc::Status ListHelpRequests(grpc::ServerContext* context, const v1::ListHelpRequestsRequest* req,
                                 v1::ListHelpRequestsResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    RequestChecks check;
+    check.OptionalId("exam_id", req->exam_id())
+        .Time("resolved_since", req->has_resolved_since(), req->resolved_since(), Need::kOptional);
+    if (!check.ok()) return check.status();
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       for (auto& h : store::HelpRepository(ctx_.db).List(req->exam_id(), req->unresolved_only(),
@@ -29,6 +33,7 @@ class HelpServiceImpl final : public v1::HelpService::Service {
 
   grpc::Status ClaimHelp(grpc::ServerContext* context, const v1::ClaimHelpRequest* req, v1::HelpRequest* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("help_id", req->help_id()).status(); !s.ok()) return s;
     return Mutate(who, req->idempotency_key(), "ClaimHelp", req->help_id(), resp, [&](WriteScope& w, v1::HelpRequest& h) {
       if (h.state() == v1::HELP_STATE_RESOLVED) Refuse(StatusCode::FAILED_PRECONDITION, "help request already resolved");
       if (h.state() == v1::HELP_STATE_CLAIMED && h.claimed_by() != who.user->display_name)
@@ -41,8 +46,9 @@ class HelpServiceImpl final : public v1::HelpService::Service {
   grpc::Status PostHelpMessage(grpc::ServerContext* context, const v1::PostHelpMessageRequest* req,
                                v1::HelpRequest* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->text().empty() || req->text().size() > 4000)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "text must be 1..4000 bytes");
+    RequestChecks check;
+    check.Id("help_id", req->help_id()).Text("text", req->text(), kMaxMessageChars, Need::kRequired);
+    if (!check.ok()) return check.status();
     return Mutate(who, req->idempotency_key(), "PostHelpMessage", req->help_id(), resp,
                   [&](WriteScope& w, v1::HelpRequest& h) {
                     if (h.state() == v1::HELP_STATE_RESOLVED)
@@ -59,7 +65,9 @@ class HelpServiceImpl final : public v1::HelpService::Service {
   grpc::Status ResolveHelp(grpc::ServerContext* context, const v1::ResolveHelpRequest* req,
                            v1::HelpRequest* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->category().empty()) return grpc::Status(StatusCode::INVALID_ARGUMENT, "a resolution category is required");
+    RequestChecks check;
+    check.Id("help_id", req->help_id()).Text("category", req->category(), kMaxLabelChars, Need::kRequired);
+    if (!check.ok()) return check.status();
     return Mutate(who, req->idempotency_key(), "ResolveHelp", req->help_id(), resp, [&](WriteScope& w, v1::HelpRequest& h) {
       if (h.state() == v1::HELP_STATE_RESOLVED) Refuse(StatusCode::FAILED_PRECONDITION, "help request already resolved");
       RefuseIfHeldByAnother(h, who);

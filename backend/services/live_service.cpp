@@ -20,10 +20,11 @@ class LiveServiceImpl final : public v1::LiveService::Service {
   grpc::Status WatchMedia(grpc::ServerContext* context, const v1::WatchMediaRequest* req,
                           grpc::ServerWriter<v1::MediaPacket>* writer) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (!v1::TrackKind_IsValid(req->track()) || req->track() == v1::TRACK_KIND_UNSPECIFIED)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "track is required");
-    if (!v1::Quality_IsValid(req->quality()))
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "unknown quality");
+    RequestChecks check;
+    check.Id("session_id", req->session_id())
+        .Enum("track", req->track(), v1::TrackKind_descriptor(), Need::kRequired)
+        .Enum("quality", req->quality(), v1::Quality_descriptor(), Need::kOptional);
+    if (!check.ok()) return check.status();
     // Unspecified means the small tile stream: the cheap one.
     const v1::Quality quality = req->quality() == v1::QUALITY_FULL ? v1::QUALITY_FULL : v1::QUALITY_TILE;
     auto status = Guard([&] {
@@ -50,19 +51,21 @@ class LiveServiceImpl final : public v1::LiveService::Service {
   grpc::Status ProctorAction(grpc::ServerContext* context, const v1::ProctorActionRequest* req,
                              v1::ProctorActionResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (!v1::ProctorActionKind_IsValid(req->kind()) || req->kind() == v1::PROCTOR_ACTION_KIND_UNSPECIFIED)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "unknown action kind");
-    if (req->text().size() > 4000) return grpc::Status(StatusCode::INVALID_ARGUMENT, "text longer than 4000 bytes");
-    if (req->snapshot().size() > 8 * 1024 * 1024)
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "snapshot larger than 8 MiB");
-    if (req->kind() == v1::PROCTOR_ACTION_KIND_TERMINATE && req->text().empty())
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "ending an exam needs a reason");
-    if (req->kind() == v1::PROCTOR_ACTION_KIND_RECORD_VIOLATION &&
-        (!v1::ViolationCategory_IsValid(req->category()) || req->category() == v1::VIOLATION_CATEGORY_UNSPECIFIED))
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "a violation needs a category");
-    if ((req->kind() == v1::PROCTOR_ACTION_KIND_MESSAGE || req->kind() == v1::PROCTOR_ACTION_KIND_WARN) &&
-        req->text().empty())
-      return grpc::Status(StatusCode::INVALID_ARGUMENT, "a message needs text");
+    const bool violation = req->kind() == v1::PROCTOR_ACTION_KIND_RECORD_VIOLATION;
+    RequestChecks check;
+    check.Id("session_id", req->session_id())
+        .Enum("kind", req->kind(), v1::ProctorActionKind_descriptor(), Need::kRequired)
+        .Range("alert_id", req->alert_id(), req->kind() == v1::PROCTOR_ACTION_KIND_ACKNOWLEDGE ? 1 : 0)
+        .Text("text", req->text(), kMaxMessageChars)
+        .Rule(req->kind() != v1::PROCTOR_ACTION_KIND_TERMINATE || !req->text().empty(), "ending an exam needs a reason")
+        .Rule((req->kind() != v1::PROCTOR_ACTION_KIND_MESSAGE && req->kind() != v1::PROCTOR_ACTION_KIND_WARN) ||
+                  !req->text().empty(),
+              "a message needs text")
+        // The category is stored with every action, so an unknown one is refused whatever the kind.
+        .Enum("category", req->category(), v1::ViolationCategory_descriptor(),
+              violation ? Need::kRequired : Need::kOptional)
+        .Bytes("snapshot", req->snapshot(), kMaxSnapshotBytes);
+    if (!check.ok()) return check.status();
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         bool replayed = false;
@@ -139,6 +142,7 @@ class LiveServiceImpl final : public v1::LiveService::Service {
   grpc::Status ListAlerts(grpc::ServerContext* context, const v1::ListAlertsRequest* req,
                           v1::ListAlertsResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().OptionalId("exam_id", req->exam_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       for (auto& row : store::ProctoringRepository(ctx_.db).ListAlerts(req->exam_id(), req->open_only())) {
@@ -152,6 +156,7 @@ class LiveServiceImpl final : public v1::LiveService::Service {
   grpc::Status GetSessionHistory(grpc::ServerContext* context, const v1::GetSessionHistoryRequest* req,
                                  v1::SessionHistory* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("session_id", req->session_id()).status(); !s.ok()) return s;
     return Guard([&] {
       {
         std::lock_guard lock(ctx_.db.mutex());

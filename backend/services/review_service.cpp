@@ -26,6 +26,10 @@ constexpr int64_t kMaxReadLength = 16 * 1024 * 1024;
 constexpr int64_t kChunkBytes = 256 * 1024;
 // Every question is worth this much when the exam has no score sheet of its own.
 constexpr double kDefaultMaxScore = 10;
+// Bounds no exam comes near, checked before the rubric is read (which then says what the
+// question really accepts).
+constexpr int64_t kMaxQuestions = 1000;
+constexpr double kMaxScore = 1e6;
 
 std::string ScoreJson(const store::ScoreRow& s) {
   char buf[64];
@@ -50,6 +54,7 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
   grpc::Status ListReviewSessions(grpc::ServerContext* context, const v1::ListReviewSessionsRequest* req,
                                   v1::ListReviewSessionsResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().OptionalId("exam_id", req->exam_id()).status(); !s.ok()) return s;
     demo_recordings_.Request();
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
@@ -70,6 +75,7 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
   grpc::Status ListTracks(grpc::ServerContext* context, const v1::ListTracksRequest* req,
                           v1::ListTracksResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("session_id", req->session_id()).status(); !s.ok()) return s;
     demo_recordings_.Request();
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
@@ -122,6 +128,7 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
   grpc::Status ListMarkers(grpc::ServerContext* context, const v1::ListMarkersRequest* req,
                            v1::ListMarkersResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("session_id", req->session_id()).status(); !s.ok()) return s;
     return Guard([&] {
       for (const auto& e : ctx_.events.ReadSession(req->session_id())) {
         v1::Marker m;
@@ -162,8 +169,11 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
   grpc::Status ReadMedia(grpc::ServerContext* context, const v1::ReadMediaRequest* req,
                          grpc::ServerWriter<v1::MediaChunk>* writer) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->offset() < 0) return grpc::Status(StatusCode::INVALID_ARGUMENT, "offset must not be negative");
-    if (req->length() < 0) return grpc::Status(StatusCode::INVALID_ARGUMENT, "length must not be negative");
+    // Past the end of the file is OUT_OF_RANGE below, once the file's size is known; a
+    // negative offset or length is wrong for every file.
+    RequestChecks check;
+    check.Id("track_id", req->track_id()).Range("offset", req->offset(), 0).Range("length", req->length(), 0);
+    if (!check.ok()) return check.status();
     std::optional<store::RecordingRow> track;
     grpc::Status found = Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
@@ -213,8 +223,13 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
   grpc::Status SubmitScore(grpc::ServerContext* context, const v1::SubmitScoreRequest* req,
                            v1::SubmitScoreResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (!std::isfinite(req->score())) return grpc::Status(StatusCode::INVALID_ARGUMENT, "score must be a number");
-    if (req->comment().size() > 4000) return grpc::Status(StatusCode::INVALID_ARGUMENT, "comment longer than 4000 bytes");
+    // The rubric's own range and steps are checked against the exam below.
+    RequestChecks check;
+    check.Id("session_id", req->session_id())
+        .Range("question", req->question(), 1, kMaxQuestions)
+        .Number("score", req->score(), -kMaxScore, kMaxScore)
+        .Text("comment", req->comment(), kMaxMessageChars);
+    if (!check.ok()) return check.status();
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         bool replayed = false;
@@ -261,9 +276,11 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
   grpc::Status AddAnnotation(grpc::ServerContext* context, const v1::AddAnnotationRequest* req,
                              v1::AddAnnotationResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->text().empty()) return grpc::Status(StatusCode::INVALID_ARGUMENT, "a note needs text");
-    if (req->text().size() > 4000) return grpc::Status(StatusCode::INVALID_ARGUMENT, "text longer than 4000 bytes");
-    if (!req->has_at()) return grpc::Status(StatusCode::INVALID_ARGUMENT, "a note needs the session time it refers to");
+    RequestChecks check;
+    check.Id("session_id", req->session_id())
+        .Time("at", req->has_at(), req->at(), Need::kRequired)
+        .Text("text", req->text(), kMaxMessageChars, Need::kRequired);
+    if (!check.ok()) return check.status();
     return Guard([&] {
       return ctx_.Write([&](WriteScope& w) {
         bool replayed = false;
@@ -298,6 +315,7 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
   grpc::Status ListScores(grpc::ServerContext* context, const v1::ListScoresRequest* req,
                           v1::ListScoresResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("session_id", req->session_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       // Graders score independently: each sees only their own scores until an admin
@@ -319,6 +337,7 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
   grpc::Status ListAnnotations(grpc::ServerContext* context, const v1::ListAnnotationsRequest* req,
                                v1::ListAnnotationsResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("session_id", req->session_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       for (const auto& a : store::ReviewRepository(ctx_.db).ListAnnotations(req->session_id())) {
@@ -336,6 +355,7 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
 
   grpc::Status GetRubric(grpc::ServerContext* context, const v1::GetRubricRequest* req, v1::Rubric* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("exam_id", req->exam_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       if (!store::ExamRepository(ctx_.db).GetExam(req->exam_id()))

@@ -4,6 +4,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "backend/services/backend_context.h"
+#include "backend/services/request_checks.h"
 #include "backend/store/event_log.h"
 
 namespace exam::backend {

@@ -94,15 +94,14 @@ void UploadIntake::EmitProgress(WriteScope& w, const store::UploadRow& row, v1::
 }
 
 grpc::Status UploadIntake::Begin(const Principal& who, const v1::BeginUploadRequest& req, v1::UploadStatus* out) {
-  if (req.name().empty() || req.name().size() > 200)
-    return grpc::Status(StatusCode::INVALID_ARGUMENT, "file name must be 1..200 bytes");
-  if (req.kind() == v1::TRACK_KIND_UNSPECIFIED || !v1::TrackKind_IsValid(req.kind()))
-    return grpc::Status(StatusCode::INVALID_ARGUMENT, "track kind is required");
-  if (req.size() <= 0 || req.size() > kMaxFileBytes)
-    return grpc::Status(StatusCode::INVALID_ARGUMENT, "size must be between 1 byte and 64 GiB");
-  if (!IsSha256Hex(req.sha256()))
-    return grpc::Status(StatusCode::INVALID_ARGUMENT, "sha256 must be 64 hex digits");
-  if (req.failure().size() > 500) return grpc::Status(StatusCode::INVALID_ARGUMENT, "failure text longer than 500 bytes");
+  RequestChecks check;
+  check.Text("name", req.name(), kMaxLabelChars, Need::kRequired)
+      .Enum("kind", req.kind(), v1::TrackKind_descriptor(), Need::kRequired)
+      .Range("size", req.size(), 1, kMaxFileBytes)
+      .Rule(IsSha256Hex(req.sha256()), "sha256 must be 64 hex digits (got " + std::to_string(req.sha256().size()) +
+                                           " characters)")
+      .Text("failure", req.failure(), kMaxShortNoteChars);
+  if (!check.ok()) return check.status();
   const std::string sha = LowerHex(req.sha256());
   return Guard([&] {
     return ctx_.Write([&](WriteScope& w) {
@@ -147,9 +146,13 @@ grpc::Status UploadIntake::Status(const Principal& who, int64_t file_id, v1::Upl
 
 grpc::Status UploadIntake::Chunk(const Principal& who, const v1::UploadChunkRequest& req, v1::UploadStatus* out) {
   const auto size = static_cast<int64_t>(req.data().size());
-  if (size == 0) return grpc::Status(StatusCode::INVALID_ARGUMENT, "empty chunk");
-  if (size > kMaxChunkBytes) return grpc::Status(StatusCode::INVALID_ARGUMENT, "chunk larger than 4 MiB");
-  if (req.offset() < 0) return grpc::Status(StatusCode::INVALID_ARGUMENT, "negative offset");
+  // Past the committed end or the file's size is OUT_OF_RANGE below, once the file is read.
+  RequestChecks check;
+  check.Id("file_id", req.file_id())
+      .Range("offset", req.offset(), 0, kMaxFileBytes - 1)
+      .Bytes("data", req.data(), kMaxChunkBytes, Need::kRequired)
+      .Rule(!req.checksum().empty(), "checksum is required (hex sha256 of data)");
+  if (!check.ok()) return check.status();
   // Verified before anything is touched: a corrupted chunk changes nothing.
   if (LowerHex(req.checksum()) != store::Sha256Hex(req.data()))
     return grpc::Status(StatusCode::INVALID_ARGUMENT, "chunk checksum mismatch at offset " + std::to_string(req.offset()));

@@ -13,6 +13,10 @@ namespace v1 = exam::v1;
 using google::protobuf::util::TimeUtil;
 using grpc::StatusCode;
 
+// No single extension request is longer than this; the upload rules allow far less (and
+// say so), this only keeps overflowing or nonsense durations away from the arithmetic.
+constexpr int64_t kMaxExtensionMs = int64_t{30} * 24 * 3600 * 1000;
+
 // Support's view of uploads and the actions that get recordings in before the deadline.
 // Every action is idempotent on its key and audited with the file before and after.
 class UploadServiceImpl final : public v1::UploadService::Service {
@@ -22,6 +26,7 @@ class UploadServiceImpl final : public v1::UploadService::Service {
   grpc::Status ListUploads(grpc::ServerContext* context, const v1::ListUploadsRequest* req,
                            v1::ListUploadsResponse* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().OptionalId("exam_id", req->exam_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       for (auto& row : store::UploadRepository(ctx_.db).List(req->exam_id(), req->incomplete_only()))
@@ -32,6 +37,7 @@ class UploadServiceImpl final : public v1::UploadService::Service {
 
   grpc::Status GetUpload(grpc::ServerContext* context, const v1::GetUploadRequest* req, v1::UploadFile* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    if (auto s = RequestChecks().Id("file_id", req->file_id()).status(); !s.ok()) return s;
     return Guard([&] {
       std::lock_guard lock(ctx_.db.mutex());
       store::UploadRepository repo(ctx_.db);
@@ -44,6 +50,9 @@ class UploadServiceImpl final : public v1::UploadService::Service {
   grpc::Status RequestRecall(grpc::ServerContext* context, const v1::UploadActionRequest* req,
                              v1::UploadFile* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
+    RequestChecks check;
+    check.Id("file_id", req->file_id()).Text("note", req->note(), kMaxContactNoteChars);
+    if (!check.ok()) return check.status();
     return Act(who, req->idempotency_key(), "RequestRecall", req->file_id(), resp,
                [&](WriteScope& w, store::UploadRepository& repo, const store::UploadRow& row) {
                  const auto state = row.proto.state();
@@ -63,7 +72,13 @@ class UploadServiceImpl final : public v1::UploadService::Service {
   grpc::Status ExtendDeadline(grpc::ServerContext* context, const v1::ExtendDeadlineRequest* req,
                               v1::UploadFile* resp) override {
     EXAM_AUTHORIZE(ctx_, context, who);
-    if (req->reason().size() > 500) return grpc::Status(StatusCode::INVALID_ARGUMENT, "reason longer than 500 bytes");
+    // The shape only: how far a deadline may move (per step and in all) and whether the
+    // reason says enough are the upload rules' to answer, as FAILED_PRECONDITION.
+    RequestChecks check;
+    check.Id("file_id", req->file_id())
+        .Span("extension", req->has_extension(), req->extension(), 1, kMaxExtensionMs, Need::kRequired)
+        .Text("reason", req->reason(), kMaxShortNoteChars);
+    if (!check.ok()) return check.status();
     return Act(who, req->idempotency_key(), "ExtendDeadline", req->file_id(), resp,
                [&](WriteScope& w, store::UploadRepository& repo, const store::UploadRow& row) {
                  const core::Duration extension(TimeUtil::DurationToMilliseconds(req->extension()));
@@ -83,7 +98,9 @@ class UploadServiceImpl final : public v1::UploadService::Service {
     EXAM_AUTHORIZE(ctx_, context, who);
     if (core::TrimmedCharCount(req->note()) < 2)
       return grpc::Status(StatusCode::INVALID_ARGUMENT, "a note saying why the file is abnormal is required");
-    if (req->note().size() > 500) return grpc::Status(StatusCode::INVALID_ARGUMENT, "note longer than 500 bytes");
+    RequestChecks check;
+    check.Id("file_id", req->file_id()).Text("note", req->note(), kMaxShortNoteChars);
+    if (!check.ok()) return check.status();
     return Act(who, req->idempotency_key(), "MarkAbnormal", req->file_id(), resp,
                [&](WriteScope& w, store::UploadRepository& repo, const store::UploadRow& row) {
                  if (row.proto.state() == v1::UPLOAD_STATE_COMPLETE)
@@ -110,7 +127,9 @@ class UploadServiceImpl final : public v1::UploadService::Service {
     EXAM_AUTHORIZE(ctx_, context, who);
     if (core::TrimmedCharCount(req->note()) < 2)
       return grpc::Status(StatusCode::INVALID_ARGUMENT, "the note of the contact is required");
-    if (req->note().size() > 1000) return grpc::Status(StatusCode::INVALID_ARGUMENT, "note longer than 1000 bytes");
+    RequestChecks check;
+    check.Id("file_id", req->file_id()).Text("note", req->note(), kMaxContactNoteChars);
+    if (!check.ok()) return check.status();
     return Act(who, req->idempotency_key(), "NoteContact", req->file_id(), resp,
                [&](WriteScope& w, store::UploadRepository& repo, const store::UploadRow& row) {
                  repo.AddHistory(row.proto.id(), w.now_ms(), "contact", who.Actor(), req->note());
