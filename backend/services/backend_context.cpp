@@ -234,7 +234,9 @@ grpc::Status BackendContext::Authorize(const grpc::ServerContext* context, Princ
     token_cache_[token] = CachedToken{p, owner->expires_at_ms};
   }
   if (p.Staff()) {
-    bool allowed = p.Admin();
+    // An administrator may do what any staff role may, but is no candidate's device: the
+    // device RPCs act on the caller's own session, which a staff token does not have.
+    bool allowed = p.Admin() && !rule->second.candidate;
     for (auto r : rule->second.roles) allowed = allowed || p.Has(r);
     if (!allowed) return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "your role may not call " + method);
   } else if (!rule->second.candidate) {

@@ -76,12 +76,11 @@ std::map<std::string, unsigned> ExpectedRules() {
       kSupport | kAdmin);
   add("AuditService", {"ListAudit"}, kAdmin);
   add("CandidateService", {"Join"}, kAllCallers);
-  // The policy lets an admin through every staff or device rule, device RPCs included; the
-  // handlers then find no session for the admin's token (session 0).
+  // Device RPCs act on the caller's own session: staff, administrators included, have none.
   add("CandidateService",
       {"ReportStage", "ReportFaceCheck", "FileAppeal", "RaiseHelp", "SendHelpMessage", "ReportInterruption",
        "ReportQuestion", "Heartbeat", "PushMedia", "BeginUpload", "UploadChunk", "GetUploadStatus", "CommitUpload"},
-      kDevice | kAdmin);
+      kDevice);
   return r;
 }
 
