@@ -139,6 +139,18 @@ struct BackendClient::Impl {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(options.backoff_initial.count()));
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(options.backoff_initial.count()));
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.backoff_max.count()));
+    // A connection can die without a reset (a middlebox forgets it, the peer vanishes): then
+    // nothing on it ever fails, the stream just goes quiet, and the channel keeps the dead
+    // transport for good, so cancelling the stream and calling again never got us out of
+    // "reconnecting" (tests/integration/fault_injection_test.cpp, half-open). HTTP/2 pings
+    // while calls are open let gRPC see that and dial again. The backend writes a heartbeat
+    // between two pings, which keeps them within its ping policy.
+    const int keepalive_ms = static_cast<int>(std::max<int64_t>(1000, options.stream_idle_timeout.count()));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, keepalive_ms);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, std::max(1000, keepalive_ms / 2));
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+    // We send no data after a Subscribe request; gRPC would otherwise stop pinging after two.
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
     args.SetMaxReceiveMessageSize(64 << 20);
     channel = grpc::CreateCustomChannel(options.address, creds, args);
     auth = v1::AuthService::NewStub(channel);
