@@ -103,6 +103,11 @@ struct OutboxSender::Impl {
 };
 
 grpc::Status OutboxSender::Impl::Send(const OutboxAction& action, const std::string& token, std::string* response) {
+  if (action.request.size() > kMaxActionRequestBytes)
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "not sent: the action is " + std::to_string(action.request.size()) +
+                            " bytes, and the backend takes at most " +
+                            std::to_string(kMaxActionRequestBytes / (1024 * 1024)) + " MiB a request");
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + options.call_timeout);  // gRPC wants system_clock
   ctx.set_wait_for_ready(true);

@@ -33,6 +33,11 @@ enum class OutboxOutcome {
 
 OutboxOutcome ClassifyOutboxStatus(grpc::StatusCode code);
 
+// The most a request may weigh: the contract's receive limit (examd refuses more with
+// RESOURCE_EXHAUSTED, which is otherwise a transient "busy" to be retried). A bigger action
+// fails at once, unsent, instead of being retried for ever.
+inline constexpr size_t kMaxActionRequestBytes = 16 * 1024 * 1024;
+
 struct OutboxSenderOptions {
   // Deadline of one call. Calls wait for the channel to connect (wait_for_ready), so an
   // action made while offline goes out as soon as the backend is back within this.

@@ -286,6 +286,31 @@ TEST_F(OutboxDeliveryTest, AWarningMadeWhileTheBackendIsDownIsDeliveredWhenItIsB
   EXPECT_EQ(StaffMessages(d)["warning"], 1);
 }
 
+TEST_F(OutboxDeliveryTest, AnActionOverTheBackendsMessageLimitFailsUnsentAndTheNextOneStillGoesOut) {
+  auto d = JoinCandidate(0);
+  StartClient("proctor1");
+  StartSender({});
+  // A violation whose picture alone is over 16 MiB: examd would answer RESOURCE_EXHAUSTED,
+  // which for a normal call means "busy, try again" — for this one, for ever.
+  v1::ProctorActionRequest huge;
+  huge.set_session_id(d.session_id);
+  huge.set_kind(v1::PROCTOR_ACTION_KIND_RECORD_VIOLATION);
+  huge.set_category(v1::VIOLATION_CATEGORY_OTHER);
+  huge.set_text("oversized snapshot");
+  huge.set_snapshot(std::string(net::kMaxActionRequestBytes + 1, 'j'));
+  const int64_t too_big = outbox_->Enqueue(kProctorAction, huge, "违规 / Violation", "session:1");
+  const int64_t next = outbox_->Enqueue(kProctorAction, Warn(d.session_id, "after the big one"), "警告 / Warn",
+                                        "session:" + std::to_string(d.session_id));
+  ASSERT_TRUE(Await([&] { return Finished(too_big) && Finished(next); }, 30s));
+  const OutboxAction failed = Row(too_big);
+  EXPECT_EQ(failed.state, ActionState::kFailed);
+  EXPECT_EQ(failed.attempts, 1);
+  EXPECT_EQ(failed.error_code, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_NE(failed.error_message.find("at most 16 MiB"), std::string::npos) << failed.error_message;
+  EXPECT_EQ(Row(next).state, ActionState::kConfirmed) << Row(next).error_message;
+  EXPECT_EQ(StaffMessages(d)["warning"], 1);
+}
+
 TEST_F(OutboxDeliveryTest, ARestartedConsoleResendsWhatWasInFlightWithItsKeyAndTheBackendAppliesItOnce) {
   auto d = JoinCandidate(0);
   const std::string target = "session:" + std::to_string(d.session_id);
