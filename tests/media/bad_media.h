@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "generated_media.h"
 #include "temp_dir.h"
 
 namespace exam::testing {
@@ -81,33 +82,15 @@ class BadMedia {
   }
 
  private:
-  static bool Run(const std::string& args, std::string* why) {
-    const std::string cmd = "ffmpeg -nostdin -hide_banner -loglevel error -y " + args + " 2>&1";
-    if (std::system(cmd.c_str()) != 0) {
-      *why = "ffmpeg failed: " + cmd;
-      return false;
-    }
-    return true;
-  }
-
   static std::unique_ptr<BadMedia> Make(std::string* why) {
-    if (std::system("ffmpeg -version >/dev/null 2>&1") != 0) {
-      *why = "the ffmpeg command is not installed";
-      return nullptr;
-    }
 #ifdef EXAM_TEST_MEDIA_DIR
-    const std::filesystem::path final_dir = EXAM_TEST_MEDIA_DIR;
+    GeneratedMediaSet dir(EXAM_TEST_MEDIA_DIR, "bad-media");
 #else
     static TempDir scratch;
-    const std::filesystem::path final_dir = scratch.path() / "bad-media";
+    GeneratedMediaSet dir(scratch.path() / "bad-media", "bad-media");
 #endif
-    const bool ready = std::filesystem::exists(final_dir / "complete");
-    // Made in a private folder and renamed into place: concurrent test processes either
-    // find the finished set or make their own and drop it when another won the race.
-    static TempDir work;
-    const std::filesystem::path dir = ready ? final_dir : work.path() / "bad-media";
-    std::filesystem::create_directories(dir);
-    auto file = [&](const char* name) { return (dir / name).string(); };
+    if (!dir.Usable(why)) return nullptr;
+    auto file = [&](const char* name) { return dir.File(name); };
     auto m = std::make_unique<BadMedia>();
     m->good = file("good.mp4");
     m->no_moov = file("no_moov.mp4");
@@ -126,11 +109,11 @@ class BadMedia {
     m->grows = file("grows_to_8200.ts");
     m->audio_only = file("audio_only.m4a");
     m->jump = file("jump.ts");
-    if (ready) return m;
+    if (dir.ready()) return m;
 
     const std::string src = "-f lavfi -i testsrc2=size=320x240:rate=25 ";
     const std::string x264 = " -c:v libx264 -preset superfast -pix_fmt yuv420p ";
-    if (!Run(src + "-f lavfi -i sine=frequency=440:sample_rate=48000 -t 4" + x264 + "-g 25 -c:a aac -b:a 48k " + m->good,
+    if (!RunFfmpeg(src + "-f lavfi -i sine=frequency=440:sample_rate=48000 -t 4" + x264 + "-g 25 -c:a aac -b:a 48k " + m->good,
              why))
       return nullptr;
     const int64_t moov = BoxOffset(m->good, "moov");
@@ -143,7 +126,7 @@ class BadMedia {
     std::filesystem::resize_file(m->no_moov, static_cast<uintmax_t>(moov));
     std::filesystem::copy_file(m->good, m->no_moov_half);
     std::filesystem::resize_file(m->no_moov_half, static_cast<uintmax_t>(mdat + (moov - mdat) / 2));
-    if (!Run("-i " + m->good + " -c copy -movflags +faststart " + m->moov_cut, why)) return nullptr;
+    if (!RunFfmpeg("-i " + m->good + " -c copy -movflags +faststart " + m->moov_cut, why)) return nullptr;
     const int64_t front_moov = BoxOffset(m->moov_cut, "moov");
     const int64_t front_mdat = BoxOffset(m->moov_cut, "mdat");
     if (front_moov <= 0 || front_mdat < front_moov) {
@@ -153,32 +136,32 @@ class BadMedia {
     std::filesystem::resize_file(m->moov_cut, static_cast<uintmax_t>(front_moov + (front_mdat - front_moov) / 2));
     std::ofstream(m->empty).close();
     std::filesystem::copy_file(m->good, m->mp4_as_mkv);
-    if (!Run(src + "-t 4" + x264 + "-g 25 -f mpegts " + m->ts_as_mp4, why)) return nullptr;
+    if (!RunFfmpeg(src + "-t 4" + x264 + "-g 25 -f mpegts " + m->ts_as_mp4, why)) return nullptr;
     // Missing encoders leave the file absent; those tests skip and say why.
     if (HasEncoder("libx265") &&
-        !Run(src + "-t 2 -c:v libx265 -preset ultrafast -x265-params log-level=error:keyint=25 -pix_fmt yuv420p " +
+        !RunFfmpeg(src + "-t 2 -c:v libx265 -preset ultrafast -x265-params log-level=error:keyint=25 -pix_fmt yuv420p " +
                  m->hevc,
              why))
       return nullptr;
     if (HasEncoder("libvpx-vp9") &&
-        !Run(src + "-t 2 -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 25 -pix_fmt yuv420p " + m->vp9, why))
+        !RunFfmpeg(src + "-t 2 -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 25 -pix_fmt yuv420p " + m->vp9, why))
       return nullptr;
     // Millisecond timestamps set frame by frame; -r 1000 with vfr only sets the encoder's
     // time base (without it x264 rounds them to 1/25 s).
-    if (!Run(src + "-frames:v 75 -vf \"settb=1/1000,setpts='if(lt(N,25),N*40,if(lt(N,50),1000+(N-25)*100,3500+(N-50)*20))'\" "
+    if (!RunFfmpeg(src + "-frames:v 75 -vf \"settb=1/1000,setpts='if(lt(N,25),N*40,if(lt(N,50),1000+(N-25)*100,3500+(N-50)*20))'\" "
                    "-fps_mode vfr -r 1000" + x264 + "-g 25 -bf 0 -video_track_timescale 1000 " + m->vfr,
              why))
       return nullptr;
-    if (!Run(src + "-t 6" + x264 + "-g 50 -bf 3 -x264-params b-pyramid=normal:scenecut=0 -f mpegts " + m->bframes, why))
+    if (!RunFfmpeg(src + "-t 6" + x264 + "-g 50 -bf 3 -x264-params b-pyramid=normal:scenecut=0 -f mpegts " + m->bframes, why))
       return nullptr;
-    if (!Run("-f lavfi -i testsrc2=size=8192x64:rate=25 -t 1" + x264 + "-g 25 " + m->wide_ok, why)) return nullptr;
-    if (!Run("-f lavfi -i testsrc2=size=8200x64:rate=25 -t 1" + x264 + "-g 25 " + m->wide, why)) return nullptr;
-    if (!Run("-f lavfi -i color=c=blue:size=6400x6400:rate=25 -frames:v 2" + x264 + m->huge, why)) return nullptr;
+    if (!RunFfmpeg("-f lavfi -i testsrc2=size=8192x64:rate=25 -t 1" + x264 + "-g 25 " + m->wide_ok, why)) return nullptr;
+    if (!RunFfmpeg("-f lavfi -i testsrc2=size=8200x64:rate=25 -t 1" + x264 + "-g 25 " + m->wide, why)) return nullptr;
+    if (!RunFfmpeg("-f lavfi -i color=c=blue:size=6400x6400:rate=25 -frames:v 2" + x264 + m->huge, why)) return nullptr;
     {
       // The header (the first SPS) says 320x240; the pictures after 2 s are too large.
       const std::string small = file("grows_a.ts"), large = file("grows_b.ts");
-      if (!Run(src + "-t 2" + x264 + "-g 25 -bf 0 -f mpegts " + small, why)) return nullptr;
-      if (!Run("-f lavfi -i testsrc2=size=8200x64:rate=25 -t 1" + x264 + "-g 25 -bf 0 -output_ts_offset 2 -f mpegts " +
+      if (!RunFfmpeg(src + "-t 2" + x264 + "-g 25 -bf 0 -f mpegts " + small, why)) return nullptr;
+      if (!RunFfmpeg("-f lavfi -i testsrc2=size=8200x64:rate=25 -t 1" + x264 + "-g 25 -bf 0 -output_ts_offset 2 -f mpegts " +
                    large,
                why))
         return nullptr;
@@ -188,16 +171,16 @@ class BadMedia {
         out << in.rdbuf();
       }
     }
-    if (!Run("-f lavfi -i sine=frequency=330:sample_rate=48000 -t 3 -c:a aac -b:a 48k " + m->audio_only, why))
+    if (!RunFfmpeg("-f lavfi -i sine=frequency=330:sample_rate=48000 -t 3 -c:a aac -b:a 48k " + m->audio_only, why))
       return nullptr;
     // Two pieces with the same timestamps (each starts at 1.4 s, MPEG-TS's default), the
     // second a different picture: joined, the timestamps go back 3 s in the middle.
     const std::string a = file("piece_a.ts"), b = file("piece_b.ts");
-    if (!Run(src + "-f lavfi -i sine=frequency=440:sample_rate=48000 -t 3" + x264 +
+    if (!RunFfmpeg(src + "-f lavfi -i sine=frequency=440:sample_rate=48000 -t 3" + x264 +
                  "-g 25 -bf 0 -c:a aac -b:a 48k -f mpegts " + a,
              why))
       return nullptr;
-    if (!Run("-f lavfi -i smptebars=size=320x240:rate=25 -f lavfi -i sine=frequency=660:sample_rate=48000 -t 3" + x264 +
+    if (!RunFfmpeg("-f lavfi -i smptebars=size=320x240:rate=25 -f lavfi -i sine=frequency=660:sample_rate=48000 -t 3" + x264 +
                  "-g 25 -bf 0 -c:a aac -b:a 48k -f mpegts " + b,
              why))
       return nullptr;
@@ -208,14 +191,7 @@ class BadMedia {
         out << in.rdbuf();
       }
     }
-    std::ofstream(file("complete")).close();
-    std::error_code ec;
-    std::filesystem::create_directories(final_dir.parent_path(), ec);
-    std::filesystem::rename(dir, final_dir, ec);
-    if (ec && !std::filesystem::exists(final_dir / "complete")) {
-      *why = "cannot move the test recordings to " + final_dir.string() + ": " + ec.message();
-      return nullptr;
-    }
+    if (!dir.Publish(why)) return nullptr;
     // Point at the shared copy (ours, or the one another process put there first).
     return Make(why);
   }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "generated_media.h"
 #include "temp_dir.h"
 
 namespace exam::testing {
@@ -39,36 +40,14 @@ class ReviewMedia {
   static constexpr int kFrameUs = 40000;
 
  private:
-  static bool Run(const std::string& args, std::string* why) {
-    const std::string cmd = "ffmpeg -nostdin -hide_banner -loglevel error -y " + args + " 2>&1";
-    if (std::system(cmd.c_str()) != 0) {
-      *why = "ffmpeg failed: " + cmd;
-      return false;
-    }
-    return true;
-  }
-
   static std::unique_ptr<ReviewMedia> Make(std::string* why) {
-    if (std::system("ffmpeg -version >/dev/null 2>&1") != 0) {
-      *why = "the ffmpeg command is not installed";
-      return nullptr;
-    }
 #ifdef EXAM_TEST_MEDIA_DIR
-    const std::filesystem::path final_dir = EXAM_TEST_MEDIA_DIR;
+    GeneratedMediaSet dir(EXAM_TEST_MEDIA_DIR, "recordings");
 #else
     static TempDir scratch;
-    const std::filesystem::path final_dir = scratch.path() / "recordings";
+    GeneratedMediaSet dir(scratch.path() / "recordings", "recordings");
 #endif
-    const bool ready = std::filesystem::exists(final_dir / "complete");
-    // Made in a private folder and renamed into place: concurrent test processes either
-    // find the finished set or make their own and drop it when another won the race.
-    static TempDir work;
-    const std::filesystem::path dir_path = ready ? final_dir : work.path() / "recordings";
-    std::filesystem::create_directories(dir_path);
-    struct Folder {
-      std::filesystem::path p;
-      std::string File(const std::string& name) const { return (p / name).string(); }
-    } dir{dir_path};
+    if (!dir.Usable(why)) return nullptr;
     auto m = std::make_unique<ReviewMedia>();
     m->camera = dir.File("camera.mp4");
     m->phone = dir.File("phone.ts");
@@ -79,28 +58,28 @@ class ReviewMedia {
     m->garbage = dir.File("garbage.mp4");
     m->room_camera = dir.File("room_camera.m4a");
     m->room_phone = dir.File("room_phone.m4a");
-    if (ready) return m;
+    if (dir.ready()) return m;
     const std::string x264 = " -c:v libx264 -preset superfast -pix_fmt yuv420p ";
-    if (!Run("-f lavfi -i testsrc2=size=1280x720:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 10" + x264 +
+    if (!RunFfmpeg("-f lavfi -i testsrc2=size=1280x720:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 10" + x264 +
                  "-g 50 -bf 2 -x264-params scenecut=0 -c:a aac -b:a 64k -movflags +faststart " + m->camera,
              why))
       return nullptr;
-    if (!Run("-f lavfi -i testsrc2=size=640x360:rate=25 -f lavfi -i sine=frequency=300:sample_rate=16000 -t 40" + x264 +
+    if (!RunFfmpeg("-f lavfi -i testsrc2=size=640x360:rate=25 -f lavfi -i sine=frequency=300:sample_rate=16000 -t 40" + x264 +
                  "-bf 0 -x264-params keyint=750:min-keyint=750:scenecut=0 -c:a aac -b:a 32k -f mpegts " + m->phone,
              why))
       return nullptr;
     const std::string upright = dir.File("upright.mp4");
-    if (!Run("-f lavfi -i testsrc2=size=320x240:rate=25 -t 1" + x264 + "-g 25 " + upright, why)) return nullptr;
-    if (!Run("-i " + upright + " -c copy -metadata:s:v:0 rotate=90 " + m->sideways, why)) return nullptr;
-    if (!Run("-f lavfi -i testsrc2=size=320x240:rate=25 -t 1 -c:v libx264 -preset superfast -pix_fmt yuv422p -g 25 " +
+    if (!RunFfmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -t 1" + x264 + "-g 25 " + upright, why)) return nullptr;
+    if (!RunFfmpeg("-i " + upright + " -c copy -metadata:s:v:0 rotate=90 " + m->sideways, why)) return nullptr;
+    if (!RunFfmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -t 1 -c:v libx264 -preset superfast -pix_fmt yuv422p -g 25 " +
                  m->yuv422,
              why))
       return nullptr;
     const std::string room =
         "-f lavfi -i anoisesrc=d=12:c=pink:r=16000:a=0.5:s=42 -af "
         "\"volume='0.05+0.95*pow(abs(sin(5.1*t)*sin(1.7*t+sin(0.9*t))),2)':eval=frame";
-    if (!Run(room + "\" -c:a aac -b:a 48k " + m->room_camera, why)) return nullptr;
-    if (!Run(room + ",adelay=350\" -ar 8000 -c:a aac -b:a 32k " + m->room_phone, why)) return nullptr;
+    if (!RunFfmpeg(room + "\" -c:a aac -b:a 48k " + m->room_camera, why)) return nullptr;
+    if (!RunFfmpeg(room + ",adelay=350\" -ar 8000 -c:a aac -b:a 32k " + m->room_phone, why)) return nullptr;
     const auto size = std::filesystem::file_size(m->camera);
     std::filesystem::copy_file(m->camera, m->truncated);
     std::filesystem::resize_file(m->truncated, size * 45 / 100);
@@ -108,14 +87,7 @@ class ReviewMedia {
     std::ofstream garbage(m->garbage);
     for (int i = 0; i < 2048; ++i) garbage << "this is not a recording, line " << i << "\n";
     garbage.close();
-    std::ofstream(dir.File("complete")).close();
-    std::error_code ec;
-    std::filesystem::create_directories(final_dir.parent_path(), ec);
-    std::filesystem::rename(dir_path, final_dir, ec);
-    if (ec && !std::filesystem::exists(final_dir / "complete")) {
-      *why = "cannot move the test recordings to " + final_dir.string() + ": " + ec.message();
-      return nullptr;
-    }
+    if (!dir.Publish(why)) return nullptr;
     // Point at the shared copy (ours, or the one another process put there first).
     auto shared = Make(why);
     return shared;
