@@ -40,7 +40,12 @@ for t in "${targets[@]}"; do
   extra=()
   # Requests are short and libFuzzer would grow its length limit by a few bytes a minute;
   # let it try whole messages from the start.
-  [ "$t" = fuzz_backend_rpcs ] && extra=(-max_len=512 -len_control=0)
+  # Its server keeps handling a request after the fuzzer's 200 ms deadline (a Subscribe
+  # loop notices the cancel at its next turn) and gRPC allocates ahead of the next call on
+  # threads it owns, so libFuzzer's per-input leak check, which runs while those threads are
+  # mid-request, reported objects still in use (three times, each once in ~40,000
+  # executions; none reproduced alone). Leaks are checked when the process exits instead.
+  [ "$t" = fuzz_backend_rpcs ] && extra=(-max_len=512 -len_control=0 -detect_leaks=0)
   # UBSan reports stop the run (and leave a reproducer) instead of scrolling past.
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
   LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp} \
