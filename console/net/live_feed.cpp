@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "exam/v1/live.grpc.pb.h"
@@ -145,7 +146,11 @@ void LiveFeed::Run() {
         slot.retry_at = now + slot.backoff.Next();
       } else if (slot.reader && !slot.cancelled &&
                  (!want || now - slot.reader->last_message() > options_.idle_timeout)) {
-        if (want) slot.status.last_error = "no media for " + std::to_string(options_.idle_timeout.count() / 1000) + " s";
+        if (want) {
+          char quiet[48];
+          std::snprintf(quiet, sizeof quiet, "no media for %.1f s", options_.idle_timeout.count() / 1000.0);
+          slot.status.last_error = quiet;
+        }
         to_cancel.push_back(slot.reader.get());
         slot.cancelled = true;
       }
