@@ -508,7 +508,9 @@ int RunConsole(const Options& opt) {
     int fb_h = 0;
     glfwGetFramebufferSize(window, &fb_w, &fb_h);
     glViewport(0, 0, fb_w, fb_h);
-    const ImVec4 clear = ui::theme::ToVec4(ui::theme::kClearColor);
+    // The panel colour: a workspace that draws no window background of its own (the live
+    // wall) then looks like every other one.
+    const ImVec4 clear = ui::theme::ToVec4(ui::theme::kPanelBg);
     glClearColor(clear.x, clear.y, clear.z, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());

@@ -128,8 +128,10 @@ void LiveWallPanel::Place(const UiContext& ctx) {
 }
 
 ImGuiWindowFlags LiveWallPanel::Flags() const {
-  // The wall takes the arrow keys for its own focus.
-  return ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+  // The wall takes the arrow keys for its own focus. No window background: the frame is
+  // cleared to the panel colour anyway, and a full-window quad under 64 tiles is ~5 ms of
+  // pixel work a frame for a software renderer (llvmpipe under Xvfb, remote desktops).
+  return ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
          ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoNav |
          ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
 }

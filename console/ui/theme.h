@@ -18,7 +18,6 @@ inline constexpr ImU32 kText = IM_COL32(222, 226, 231, 255);
 inline constexpr ImU32 kPanelBg = IM_COL32(24, 28, 34, 255);
 inline constexpr ImU32 kTileBg = IM_COL32(32, 37, 45, 255);
 inline constexpr ImU32 kStatusBarBg = IM_COL32(17, 20, 25, 255);
-inline constexpr ImU32 kClearColor = IM_COL32(14, 16, 20, 255);
 
 ImU32 StageColor(core::Stage stage);
 ImU32 StateColor(net::ConnectionState state);
