@@ -33,6 +33,10 @@ using net::ConnectionState;
 using namespace std::chrono_literals;
 
 constexpr char kProctorAction[] = "/exam.v1.LiveService/ProctorAction";
+constexpr char kClaimAppeal[] = "/exam.v1.AppealService/ClaimAppeal";
+constexpr char kDecideAppeal[] = "/exam.v1.AppealService/DecideAppeal";
+constexpr char kClaimHelp[] = "/exam.v1.HelpService/ClaimHelp";
+constexpr char kResolveHelp[] = "/exam.v1.HelpService/ResolveHelp";
 
 // Rows of the backend's SQLite file as text, read on a connection of our own (WAL lets a
 // reader in while examd writes).
@@ -223,6 +227,80 @@ class FaultInjectionTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error_message();
     direct_texts_.push_back(text);
   }
+  // ---- candidates, straight to examd ---------------------------------------------------
+  // What support decides on has to come from candidates' laptops first. These go by the
+  // side door too, so the console sees them only as events.
+  std::unique_ptr<grpc::ClientContext> DeviceCtx(const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->set_wait_for_ready(true);
+    ctx->set_deadline(std::chrono::system_clock::now() + 10s);
+    return ctx;
+  }
+  std::string DeviceKey() { return "device-" + std::to_string(++device_keys_); }
+  // Candidate `index`'s laptop signs in; the seeded exam's code and registration numbers
+  // are read from the file (the seeding server is gone). Returns the device token.
+  std::string JoinLaptop(int index) {
+    const auto rows = Query(db_,
+                            "SELECT s.exam_id, s.registration_no, e.access_code FROM sessions s "
+                            "JOIN exams e ON e.id = s.exam_id ORDER BY s.id");
+    EXPECT_LT(static_cast<size_t>(index), rows.size());
+    if (static_cast<size_t>(index) >= rows.size()) return "";
+    const auto& row = rows[static_cast<size_t>(index)];
+    v1::JoinRequest req;
+    req.set_exam_id(std::stoll(row[0]));
+    req.set_registration_no(row[1]);
+    req.set_access_code(row[2]);
+    req.set_device(v1::DEVICE_KIND_LAPTOP);
+    req.set_device_model("Lenovo ThinkPad X1");
+    v1::JoinResponse resp;
+    const auto s = v1::CandidateService::NewStub(direct_)->Join(DeviceCtx("").get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.token();
+  }
+  // Candidate `index` fails three face checks at face login and files an appeal.
+  int64_t FileAppeal(int index) {
+    const std::string token = JoinLaptop(index);
+    auto cand = v1::CandidateService::NewStub(direct_);
+    for (const auto stage : {v1::STAGE_DEVICE_CHECK, v1::STAGE_FACE_LOGIN}) {
+      v1::ReportStageRequest req;
+      req.set_idempotency_key(DeviceKey());
+      req.set_stage(stage);
+      v1::Session resp;
+      const auto s = cand->ReportStage(DeviceCtx(token).get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << "stage " << stage << ": " << s.error_message();
+    }
+    for (int i = 0; i < 3; ++i) {
+      v1::ReportFaceCheckRequest req;
+      req.set_idempotency_key(DeviceKey());
+      req.set_similarity(0.41);
+      req.set_capture("capture-bytes");
+      v1::FaceCheckResponse resp;
+      const auto s = cand->ReportFaceCheck(DeviceCtx(token).get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    v1::FileAppealRequest req;
+    req.set_idempotency_key(DeviceKey());
+    req.set_id_front("front");
+    req.set_id_back("back");
+    req.set_handheld_id("handheld");
+    v1::FileAppealResponse resp;
+    const auto s = cand->FileAppeal(DeviceCtx(token).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.appeal_id();
+  }
+  // Candidate `index` raises a hand.
+  int64_t RaiseHelp(int index) {
+    const std::string token = JoinLaptop(index);
+    v1::RaiseHelpRequest req;
+    req.set_idempotency_key(DeviceKey());
+    req.set_text("摄像头打不开 camera won't open " + std::to_string(index));
+    v1::RaiseHelpResponse resp;
+    const auto s = v1::CandidateService::NewStub(direct_)->RaiseHelp(DeviceCtx(token).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.help_id();
+  }
+
   bool AllConsoleActionsConfirmed() {
     for (const auto& [id, text] : console_actions_)
       if (outbox_->Get(id).value_or(local::OutboxAction{}).state != ActionState::kConfirmed) return false;
@@ -321,6 +399,7 @@ class FaultInjectionTest : public ::testing::Test {
 
   std::vector<std::pair<int64_t, std::string>> console_actions_;
   std::vector<std::string> direct_texts_;
+  int device_keys_ = 0;
 };
 
 // The control: no fault, a quiet exam, long enough for several of the client's keepalive
@@ -580,6 +659,251 @@ TEST_F(FaultInjectionTest, RestartUnderHeavyLoadLosesNoEventAndNoDecision) {
             << retries << " retried calls, " << replayed << " of them already applied and replayed, "
             << ResentConsoleActions() << " outbox actions sent more than once), kills " << kills << ", reconnects " << s.reconnects << ", "
             << seconds << " s\n";
+}
+
+// Support's decisions through the outbox under the same faults: appeal claims and decisions,
+// and help-desk claims and resolves, made while the path is reset under the calls and while
+// examd is killed with SIGKILL and restarted on its port and database. The outbox sends in
+// order, so a claim is applied before what follows it; a decision or resolve sent again
+// with its key is answered from the key, never applied (or refused as "already decided") a
+// second time. A claim on an appeal is not keyed (each one renews the lease), so the
+// decision is made from the version the confirmed claim answered with, as the appeals
+// panel does. Each appeal ends with one decision, one audit row and one message to the
+// candidate; each help request is resolved once, with one audit row.
+TEST_F(FaultInjectionTest, SupportDecisionsThroughTheOutboxAreAppliedOnceAcrossResetsAndKills) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<int64_t> appeals;
+  std::vector<int64_t> helps;
+  for (int i = 0; i < 4; ++i) appeals.push_back(FileAppeal(i));
+  for (int i = 4; i < 8; ++i) helps.push_back(RaiseHelp(i));
+  ASSERT_FALSE(HasFailure()) << "the candidates could not file their appeals and raise their hands";
+  const int reconnects = Status().reconnects;
+
+  std::vector<int64_t> rows;                    // every outbox row this test makes, in order
+  std::map<int64_t, int64_t> appeal_claim;      // appeal → its claim's row
+  std::map<int64_t, int64_t> appeal_decision;   // appeal → its decision's row
+  std::map<int64_t, std::pair<int64_t, int64_t>> help_rows;  // help → (claim row, resolve row)
+  const auto claim_appeal = [&](int64_t appeal) {
+    v1::ClaimAppealRequest req;
+    req.set_appeal_id(appeal);
+    const int64_t id = outbox_->Enqueue(kClaimAppeal, req, "认领申诉 / Claim appeal", "appeal:" + std::to_string(appeal));
+    rows.push_back(id);
+    appeal_claim[appeal] = id;
+  };
+  const auto decide_appeal = [&](int64_t appeal) {
+    v1::Appeal claimed;
+    ASSERT_TRUE(claimed.ParseFromString(Row(appeal_claim.at(appeal)).response));
+    v1::DecideAppealRequest req;
+    req.set_appeal_id(appeal);
+    req.set_expected_version(claimed.version());
+    req.set_decision(v1::APPEAL_DECISION_APPROVE);
+    req.set_reason("照片与证件一致 photo matches ID");
+    const int64_t id = outbox_->Enqueue(kDecideAppeal, req, "批准申诉 / Approve appeal", "appeal:" + std::to_string(appeal));
+    rows.push_back(id);
+    appeal_decision[appeal] = id;
+  };
+  // Back to back: the resolve is queued before the claim has gone out.
+  const auto claim_and_resolve_help = [&](int64_t help) {
+    const std::string target = "help:" + std::to_string(help);
+    v1::ClaimHelpRequest claim;
+    claim.set_help_id(help);
+    v1::ResolveHelpRequest resolve;
+    resolve.set_help_id(help);
+    resolve.set_category("camera");
+    const int64_t claim_id = outbox_->Enqueue(kClaimHelp, claim, "接手求助 / Take help request", target);
+    const int64_t resolve_id = outbox_->Enqueue(kResolveHelp, resolve, "求助已解决 / Resolve help request", target);
+    rows.push_back(claim_id);
+    rows.push_back(resolve_id);
+    help_rows[help] = {claim_id, resolve_id};
+  };
+  // Finished (confirmed or refused), so a refusal fails the test with its message rather
+  // than with a timeout.
+  const auto all_finished = [&] {
+    for (const int64_t id : rows)
+      if (!Row(id).finished()) return false;
+    return true;
+  };
+  const auto expect_all_confirmed = [&] {
+    for (const int64_t id : rows)
+      EXPECT_EQ(Row(id).state, ActionState::kConfirmed)
+          << Row(id).label << " (row " << id << "): " << Row(id).error_code << " " << Row(id).error_message;
+  };
+
+  // The path stalls, the actions are made and the first goes out into the stall, and the
+  // path is reset under it: the calls fail with no answer and go again, with their keys, on
+  // the client's next connection. `while_held` runs while the first call is held.
+  int resets = 0;
+  const auto made_during_a_reset = [&](const std::function<void()>& make, const std::function<void()>& while_held) {
+    const size_t mark = SeenMark();
+    const uint64_t accepted = proxy_->accepted();
+    const size_t first = rows.size();
+    proxy_->Stall(true);
+    make();
+    ASSERT_TRUE(changes_.Await([&] { return Row(rows[first]).state == ActionState::kSending; }))
+        << ActionStateName(Row(rows[first]).state);
+    while_held();
+    proxy_->DropAll();
+    ++resets;
+    proxy_->Stall(false);
+    ASSERT_TRUE(changes_.Await([&] { return ReconnectingSince(mark).has_value(); })) << "never showed reconnecting";
+    ASSERT_TRUE(changes_.Await([&] { return Online() && proxy_->accepted() > accepted && all_finished(); }, 30s))
+        << net::ConnectionStateName(Status().state) << " (" << Status().message << ")";
+    EXPECT_GE(Row(rows[first]).attempts, 2) << "the reset missed the call in flight";
+    expect_all_confirmed();
+  };
+  // Some actions are made and examd is killed at once, perhaps after applying some of them
+  // with no answer read; more are made while it is dead. They are tried and kept, not
+  // refused, and all go out once it is back on its port and file.
+  int kills = 0;
+  const auto made_across_a_kill = [&](const std::function<void()>& before, const std::function<void()>& while_dead) {
+    const size_t mark = SeenMark();
+    before();
+    examd_->Kill(SIGKILL);
+    ++kills;
+    while_dead();
+    ASSERT_TRUE(changes_.Await([&] { return ReconnectingSince(mark).has_value(); }, 20s))
+        << net::ConnectionStateName(Status().state);
+    ASSERT_TRUE(changes_.Await([&] {
+      for (const int64_t id : rows)
+        if (TriedAndKept(id)) return true;
+      return false;
+    }));
+    for (const int64_t id : rows)
+      EXPECT_NE(Row(id).state, ActionState::kFailed) << Row(id).label << ": " << Row(id).error_message;
+    ASSERT_EQ(examd_->Start(port_), port_) << "examd did not come back on its port";
+    ASSERT_TRUE(changes_.Await([&] { return Online() && all_finished(); }, 30s))
+        << net::ConnectionStateName(Status().state) << " (" << Status().message << ")";
+    expect_all_confirmed();
+  };
+
+  // Two appeals and two help requests across resets: claims (and the help requests'
+  // resolves), then the appeals' decisions.
+  ASSERT_NO_FATAL_FAILURE(made_during_a_reset(
+      [&] {
+        for (int i = 0; i < 2; ++i) {
+          claim_appeal(appeals[static_cast<size_t>(i)]);
+          claim_and_resolve_help(helps[static_cast<size_t>(i)]);
+        }
+      },
+      [] {}));
+  // The first decision is also the case a kill only sometimes makes: applied, and its answer
+  // lost. While its call is held in the stall, the very bytes it carries (its key too) reach
+  // examd by the side door, signed in as the same user; the console's resend after the reset
+  // must be answered from the key, not refused as already decided.
+  v1::Appeal applied_by_the_side_door;
+  ASSERT_NO_FATAL_FAILURE(made_during_a_reset(
+      [&] {
+        for (int i = 0; i < 2; ++i) decide_appeal(appeals[static_cast<size_t>(i)]);
+      },
+      [&] {
+        const local::OutboxAction held = Row(appeal_decision.at(appeals[0]));
+        v1::DecideAppealRequest req;
+        ASSERT_TRUE(req.ParseFromString(held.request));
+        ASSERT_EQ(req.idempotency_key(), held.idempotency_key);
+        grpc::ClientContext ctx;
+        ctx.AddMetadata("authorization", "Bearer " + admin_token_);
+        ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+        const auto s = v1::AppealService::NewStub(direct_)->DecideAppeal(&ctx, req, &applied_by_the_side_door);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+      }));
+  {
+    v1::Appeal answered;
+    ASSERT_TRUE(answered.ParseFromString(Row(appeal_decision.at(appeals[0])).response));
+    EXPECT_EQ(answered.version(), applied_by_the_side_door.version()) << "the resend was applied again";
+    EXPECT_EQ(answered.state(), v1::APPEAL_STATE_APPROVED);
+  }
+  // The other two across kills, the same way.
+  ASSERT_NO_FATAL_FAILURE(made_across_a_kill(
+      [&] {
+        claim_appeal(appeals[2]);
+        claim_and_resolve_help(helps[2]);
+      },
+      [&] {
+        claim_appeal(appeals[3]);
+        claim_and_resolve_help(helps[3]);
+      }));
+  ASSERT_NO_FATAL_FAILURE(made_across_a_kill([&] { decide_appeal(appeals[2]); }, [&] { decide_appeal(appeals[3]); }));
+
+  // A repeat decision from a stale screen is refused on its merits, once, not retried, and
+  // changes nothing: the backend's "already decided" answer is the right one here.
+  {
+    v1::DecideAppealRequest again;
+    again.set_appeal_id(appeals[0]);
+    const auto version = Query(db_, "SELECT version FROM appeals WHERE id = " + std::to_string(appeals[0]));
+    ASSERT_EQ(version.size(), 1u);
+    again.set_expected_version(std::stoll(version[0][0]));  // current: only the state can refuse it
+    again.set_decision(v1::APPEAL_DECISION_REJECT);
+    again.set_reason("模糊 blurred");
+    const int64_t id =
+        outbox_->Enqueue(kDecideAppeal, again, "驳回申诉 / Reject appeal", "appeal:" + std::to_string(appeals[0]));
+    ASSERT_TRUE(changes_.Await([&] { return Row(id).finished(); }));
+    const auto refused = Row(id);
+    EXPECT_EQ(refused.state, ActionState::kFailed);
+    EXPECT_EQ(refused.error_code, static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION)) << refused.error_message;
+    EXPECT_NE(refused.error_message.find("already approved"), std::string::npos) << refused.error_message;
+    EXPECT_EQ(refused.attempts, 1);
+  }
+
+  // The console caught up with every event, nothing came twice, and no warning appeared.
+  ExpectHealed(reconnects);
+
+  // In the backend's file: each appeal decided once, by whoever claimed it, with one audit
+  // row and one message to the candidate; each help request resolved once, after its claim.
+  for (const int64_t appeal : appeals) {
+    const std::string id = std::to_string(appeal);
+    v1::Appeal claimed;
+    v1::Appeal decided;
+    ASSERT_TRUE(claimed.ParseFromString(Row(appeal_claim.at(appeal)).response));
+    ASSERT_TRUE(decided.ParseFromString(Row(appeal_decision.at(appeal)).response));
+    EXPECT_EQ(decided.state(), v1::APPEAL_STATE_APPROVED) << "appeal " << id;
+    EXPECT_FALSE(claimed.claimed_by().empty());
+    const auto row = Query(db_, "SELECT state, decided_by FROM appeals WHERE id = " + id);
+    ASSERT_EQ(row.size(), 1u);
+    EXPECT_EQ(std::stoi(row[0][0]), static_cast<int>(v1::APPEAL_STATE_APPROVED)) << "appeal " << id;
+    EXPECT_EQ(row[0][1], claimed.claimed_by()) << "appeal " << id;
+    const auto audit =
+        Query(db_, "SELECT COUNT(*) FROM audit WHERE action = 'appeal.decide' AND target = 'appeal/" + id + "'");
+    EXPECT_EQ(std::stoi(audit[0][0]), 1) << "appeal " << id;
+    const auto told = Query(db_, "SELECT COUNT(*) FROM staff_messages WHERE kind LIKE 'appeal-%' AND ref_id = " + id);
+    EXPECT_EQ(std::stoi(told[0][0]), 1) << "appeal " << id;
+  }
+  for (const int64_t help : helps) {
+    const std::string id = std::to_string(help);
+    v1::HelpRequest claimed;
+    v1::HelpRequest resolved;
+    ASSERT_TRUE(claimed.ParseFromString(Row(help_rows.at(help).first).response));
+    ASSERT_TRUE(resolved.ParseFromString(Row(help_rows.at(help).second).response));
+    EXPECT_EQ(claimed.state(), v1::HELP_STATE_CLAIMED) << "help " << id;
+    EXPECT_EQ(resolved.state(), v1::HELP_STATE_RESOLVED) << "help " << id;
+    EXPECT_EQ(resolved.claimed_by(), claimed.claimed_by()) << "help " << id << ": the resolve did not see the claim";
+    EXPECT_GT(resolved.version(), claimed.version()) << "help " << id;
+    const auto row = Query(db_, "SELECT state, category FROM help_requests WHERE id = " + id);
+    ASSERT_EQ(row.size(), 1u);
+    EXPECT_EQ(std::stoi(row[0][0]), static_cast<int>(v1::HELP_STATE_RESOLVED)) << "help " << id;
+    EXPECT_EQ(row[0][1], "camera");
+    const auto audit =
+        Query(db_, "SELECT COUNT(*) FROM audit WHERE action = 'help.resolve' AND target = 'help/" + id + "'");
+    EXPECT_EQ(std::stoi(audit[0][0]), 1) << "help " << id;
+  }
+  // Nothing else was decided or resolved: no row for an action nobody asked for.
+  EXPECT_EQ(std::stoi(Query(db_, "SELECT COUNT(*) FROM audit WHERE action = 'appeal.decide'")[0][0]), 4);
+  EXPECT_EQ(std::stoi(Query(db_, "SELECT COUNT(*) FROM audit WHERE action = 'help.resolve'")[0][0]), 4);
+  expect_all_confirmed();
+
+  int resent = 0;
+  for (const int64_t id : rows) resent += Row(id).attempts > 1;
+  // An appeal claim applied, its answer lost and sent again renews the lease once more.
+  int claims_renewed = 0;
+  for (const auto& [appeal, id] : appeal_claim) {
+    v1::Appeal claimed;
+    claims_renewed += claimed.ParseFromString(Row(id).response) && claimed.version() > 2;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "[ figures ] support decisions: appeals decided " << appeals.size() << ", help resolved " << helps.size()
+            << ", outbox actions " << rows.size() << " (+1 refused repeat), kills " << kills << ", resets " << resets
+            << ", resent actions " << resent << " (1 of them applied by the side door first and answered from its key)"
+            << ", appeal claims applied twice " << claims_renewed << ", reconnects "
+            << Status().reconnects << ", " << seconds << " s\n";
 }
 
 }  // namespace
