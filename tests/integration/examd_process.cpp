@@ -13,6 +13,19 @@
 
 namespace exam::testing {
 
+bool SeedDemoDatabase(const std::string& db, int candidates, int rooms, backend::DemoInfo* demo, std::string* error) {
+  backend::ServerOptions o;
+  o.db_path = db;
+  o.demo_candidates = candidates;
+  o.demo_rooms = rooms;
+  o.demo_review_sessions = 0;
+  auto server = backend::ExamServer::Start(o, error);
+  if (!server) return false;
+  if (demo != nullptr) *demo = server->demo();
+  server->Shutdown();
+  return true;
+}
+
 int ExamdProcess::Start(int port, const std::vector<std::string>& extra) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(log_, ec);

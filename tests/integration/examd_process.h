@@ -6,7 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "backend/server.h"
+
 namespace exam::testing {
+
+// Seeds the demo exam (no finished sitting) into a new database file in-process and closes
+// it, so that a real examd can then serve the file. False with *error when it cannot.
+bool SeedDemoDatabase(const std::string& db, int candidates, int rooms, backend::DemoInfo* demo, std::string* error);
 
 class ExamdProcess {
  public:

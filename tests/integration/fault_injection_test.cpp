@@ -85,17 +85,8 @@ class FaultInjectionTest : public ::testing::Test {
   void SetUp() override {
     db_ = dir_.File("examd.db");
     // Seed the demo in-process so the sessions are known, then serve the file with examd.
-    {
-      backend::ServerOptions o;
-      o.db_path = db_;
-      o.demo_candidates = 8;
-      o.demo_rooms = 2;
-      o.demo_review_sessions = 0;
-      std::string error;
-      auto server = backend::ExamServer::Start(o, &error);
-      ASSERT_TRUE(server) << error;
-      server->Shutdown();
-    }
+    std::string error;
+    ASSERT_TRUE(SeedDemoDatabase(db_, 8, 2, nullptr, &error)) << error;
     for (const auto& row : Query(db_, "SELECT id FROM sessions ORDER BY id")) sessions_.push_back(std::stoll(row[0]));
     ASSERT_FALSE(sessions_.empty());
 

@@ -233,18 +233,8 @@ class LiveFaultTest : public ::testing::Test {
     db_ = dir_.File("examd.db");
     // Seed the demo in-process for its exam, registration numbers and access code, then
     // serve the file with examd.
-    {
-      backend::ServerOptions o;
-      o.db_path = db_;
-      o.demo_candidates = 4;
-      o.demo_rooms = 1;
-      o.demo_review_sessions = 0;
-      std::string error;
-      auto server = backend::ExamServer::Start(o, &error);
-      ASSERT_TRUE(server) << error;
-      demo_ = server->demo();
-      server->Shutdown();
-    }
+    std::string error;
+    ASSERT_TRUE(SeedDemoDatabase(db_, 4, 1, &demo_, &error)) << error;
     examd_ = std::make_unique<ExamdProcess>(EXAMD_BINARY, db_, dir_.File("examd.log"));
     port_ = examd_->Start(0);
     ASSERT_GT(port_, 0) << "examd did not start";
