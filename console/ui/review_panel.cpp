@@ -369,12 +369,11 @@ void ReviewPanel::DrawFlagWalk(UiContext& ctx) {
   if (!analysed) {
     TextColored(theme::kMuted, Tr(str::kRvAnalysing));
   } else if (analysis_->offset) {
-    char buf[160];
     // The correction the sound asks for (the phone's clock error), not the raw lag, which
     // also holds the difference of the recordings' start times.
-    std::snprintf(buf, sizeof buf, Tr(str::kRvOffsetEstimate), static_cast<int>(analysis_->suggested_skew_us / 1000),
-                  analysis_->offset->confidence);
-    TextColored(analysis_->offset->confidence >= 0.5 ? theme::kOnline : theme::kWarning, buf);
+    TextColored(analysis_->offset->confidence >= 0.5 ? theme::kOnline : theme::kWarning,
+                Format(str::kRvOffsetEstimate, static_cast<int>(analysis_->suggested_skew_us / 1000),
+                       analysis_->offset->confidence));
     ImGui::SameLine();
     if (ImGui::SmallButton(Tr(str::kRvOffsetApply)))
       for (const auto& t : player_->tracks)
@@ -687,22 +686,14 @@ void ReviewPanel::DrawClipExport(UiContext& ctx, const std::vector<core::Questio
   } else if (export_) {
     if (export_->thread.joinable()) export_->thread.join();
     const auto& r = export_->result;
-    char buf[768];
+    ImGui::PushTextWrapPos(0);
     if (r.ok()) {
-      std::snprintf(buf, sizeof buf, Tr(str::kRvExported), r.manifest.files_size(), r.manifest_path.c_str());
-      ImGui::PushTextWrapPos(0);
-      TextColored(theme::kOnline, buf);
-      ImGui::PopTextWrapPos();
+      TextColored(theme::kOnline, Format(str::kRvExported, r.manifest.files_size(), r.manifest_path.c_str()));
     } else {
-      std::snprintf(buf, sizeof buf, Tr(str::kRvExportFailed), r.error.c_str());
-      ImGui::PushTextWrapPos(0);
-      TextColored(theme::kDanger, buf);
-      ImGui::PopTextWrapPos();
+      TextColored(theme::kDanger, Format(str::kRvExportFailed, r.error.c_str()));
     }
-    for (const auto& why : r.skipped) {
-      std::snprintf(buf, sizeof buf, Tr(str::kRvSkipped), why.c_str());
-      TextColored(theme::kMuted, buf);
-    }
+    ImGui::PopTextWrapPos();
+    for (const auto& why : r.skipped) TextColored(theme::kMuted, Format(str::kRvSkipped, why.c_str()));
   }
 }
 

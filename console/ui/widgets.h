@@ -22,9 +22,13 @@ std::string FormatDuration(int64_t ms);
 template <class... Args>
 std::string Format(const Text& text, Args... args) {
   static_assert(sizeof...(Args) > 0, "nothing to fill in: use Tr()");
-  char buf[512];
-  std::snprintf(buf, sizeof buf, Tr(text), args...);
-  return buf;
+  // Measured first: filled-in paths and server messages have no useful upper bound.
+  const char* format = Tr(text);
+  const int n = std::snprintf(nullptr, 0, format, args...);
+  if (n <= 0) return {};
+  std::string out(static_cast<size_t>(n), '\0');
+  std::snprintf(out.data(), out.size() + 1, format, args...);
+  return out;
 }
 // "1.5 MB", "820 kB": sizes of files and transfers.
 std::string FormatBytes(int64_t bytes);
