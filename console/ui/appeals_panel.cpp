@@ -14,6 +14,7 @@
 #include "core/upload_rules.h"  // TrimmedCharCount
 #include "exam/v1/appeal.pb.h"
 #include "net/backend_client.h"
+#include "store/action_methods.h"
 #include "store/outbox.h"
 #include "ui/theme.h"
 #include "ui/widgets.h"
@@ -24,8 +25,6 @@ namespace v1 = exam::v1;
 using google::protobuf::util::TimeUtil;
 
 namespace {
-
-constexpr char kDecideMethod[] = "/exam.v1.AppealService/DecideAppeal";
 constexpr ImU32 kCritical = IM_COL32(247, 118, 62, 255);
 constexpr ImU32 kPhotoBg = IM_COL32(16, 19, 24, 255);
 constexpr ImU32 kPhotoBorder = IM_COL32(58, 66, 78, 255);
@@ -191,7 +190,7 @@ void AppealsPanel::RefreshOutboxCache(const UiContext& ctx, const net::AppealRev
   action_by_appeal_.clear();
   // Newest first: the first decision seen for an appeal is the one to show.
   for (const auto& a : ctx.outbox->Recent(200)) {
-    if (a.target.rfind("appeal:", 0) != 0 || a.method != kDecideMethod) continue;
+    if (a.target.rfind("appeal:", 0) != 0 || a.method != local::method::kDecideAppeal) continue;
     const int64_t id = std::strtoll(a.target.c_str() + 7, nullptr, 10);
     if (action_by_appeal_.count(id)) continue;
     action_by_appeal_[id] = ActionSummary{a.id, static_cast<int>(a.state), a.label, a.error_message};
@@ -916,7 +915,7 @@ void AppealsPanel::Submit(UiContext& ctx, const net::AppealReview& review, bool 
     return;
   }
   try {
-    ctx.outbox->Enqueue(kDecideMethod, req, label, "appeal:" + std::to_string(a.id()));
+    ctx.outbox->Enqueue(local::method::kDecideAppeal, req, label, "appeal:" + std::to_string(a.id()));
   } catch (const std::exception& e) {  // a local store failure: nothing was sent
     decide_error_ = std::string(Tr(str::kApNoOutbox)) + ": " + e.what();
     feed_->Reload();

@@ -189,7 +189,7 @@ void CandidateFocusView::Enqueue(UiContext& ctx, const v1::Session& s, v1::Proct
                                  const std::string& label) {
   if (ctx.outbox == nullptr) return;
   req.set_session_id(s.id());
-  ctx.outbox->Enqueue(kProctorActionMethod, req, label + " · " + DrawNumberText(s), Target(s.id()));
+  ctx.outbox->Enqueue(local::method::kProctorAction, req, label + " · " + DrawNumberText(s), Target(s.id()));
 }
 
 bool CandidateFocusView::AcknowledgeOldest(UiContext& ctx, const v1::Session& s) {

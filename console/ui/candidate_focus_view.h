@@ -17,6 +17,7 @@
 #include "exam/v1/live.pb.h"
 #include "media/live_decoder_pool.h"
 #include "net/session_history_feed.h"
+#include "store/action_methods.h"
 #include "store/outbox.h"
 #include "ui/ui_context.h"
 
@@ -34,8 +35,6 @@ class CandidateFocusView {
     // Null while the track has shown nothing yet.
     virtual std::shared_ptr<const media::VideoFrame> LatestFrame(int64_t session_id, exam::v1::TrackKind track) = 0;
   };
-
-  static constexpr const char* kProctorActionMethod = "/exam.v1.LiveService/ProctorAction";
 
   CandidateFocusView() = default;
   ~CandidateFocusView();

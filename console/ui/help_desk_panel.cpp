@@ -10,6 +10,7 @@
 
 #include "core/upload_rules.h"  // TrimmedCharCount
 #include "exam/v1/event.pb.h"
+#include "store/action_methods.h"
 #include "store/outbox.h"
 #include "ui/theme.h"
 #include "ui/widgets.h"
@@ -20,10 +21,6 @@ namespace v1 = exam::v1;
 using google::protobuf::util::TimeUtil;
 
 namespace {
-
-constexpr char kClaimMethod[] = "/exam.v1.HelpService/ClaimHelp";
-constexpr char kReplyMethod[] = "/exam.v1.HelpService/PostHelpMessage";
-constexpr char kResolveMethod[] = "/exam.v1.HelpService/ResolveHelp";
 
 // A raised hand without a reply turns amber, then red: time to first response is what the
 // desk is measured by.
@@ -147,7 +144,7 @@ void HelpDeskPanel::RefreshOutboxCache(UiContext& ctx) {
     if (a.target.rfind("help:", 0) != 0) continue;
     const int64_t id = std::strtoll(a.target.c_str() + 5, nullptr, 10);
     ActionSummary s{static_cast<int>(a.state), a.method, a.label, a.error_message, {}};
-    if (a.method == kReplyMethod) {
+    if (a.method == local::method::kPostHelpMessage) {
       v1::PostHelpMessageRequest req;
       if (req.ParseFromString(a.request)) s.reply_text = req.text();
     }
@@ -627,7 +624,7 @@ void HelpDeskPanel::DrawThread(UiContext& ctx, const v1::HelpRequest& r, float h
   if (auto it = actions_by_help_.find(r.id()); it != actions_by_help_.end()) {
     for (auto a = it->second.rbegin(); a != it->second.rend(); ++a) {
       const auto state = static_cast<local::ActionState>(a->state);
-      if (a->method != kReplyMethod || state == local::ActionState::kConfirmed) continue;
+      if (a->method != local::method::kPostHelpMessage || state == local::ActionState::kConfirmed) continue;
       ++lines;
       ImGui::Indent(indent);
       const bool failed = state == local::ActionState::kFailed;
@@ -711,7 +708,7 @@ void HelpDeskPanel::DrawActionState(int64_t help_id) const {
 void HelpDeskPanel::Claim(UiContext& ctx, const v1::HelpRequest& r) {
   v1::ClaimHelpRequest req;
   req.set_help_id(r.id());
-  Enqueue(ctx, kClaimMethod, req, std::string(Tr(str::kHelpClaimLabel)) + " " + Who(ctx, r), r.id());
+  Enqueue(ctx, local::method::kClaimHelp, req, std::string(Tr(str::kHelpClaimLabel)) + " " + Who(ctx, r), r.id());
   auto_selected_ = false;
 }
 
@@ -719,7 +716,7 @@ void HelpDeskPanel::SendReply(UiContext& ctx, const v1::HelpRequest& r) {
   v1::PostHelpMessageRequest req;
   req.set_help_id(r.id());
   req.set_text(reply_);
-  Enqueue(ctx, kReplyMethod, req, std::string(Tr(str::kHelpReplyLabel)) + " " + Who(ctx, r), r.id());
+  Enqueue(ctx, local::method::kPostHelpMessage, req, std::string(Tr(str::kHelpReplyLabel)) + " " + Who(ctx, r), r.id());
   reply_[0] = '\0';
   drafts_.erase(r.id());
   auto_selected_ = false;
@@ -730,7 +727,7 @@ void HelpDeskPanel::Resolve(UiContext& ctx, const v1::HelpRequest& r) {
   v1::ResolveHelpRequest req;
   req.set_help_id(r.id());
   req.set_category(kCategories[category].wire);
-  Enqueue(ctx, kResolveMethod, req,
+  Enqueue(ctx, local::method::kResolveHelp, req,
           std::string(Tr(str::kHelpResolveLabel)) + " " + Who(ctx, r) + " · " + Tr(kCategories[category].name), r.id());
   auto_selected_ = false;
 }

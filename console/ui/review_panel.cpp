@@ -14,6 +14,7 @@
 #include "media/local_review.h"
 #include "net/backend_client.h"
 #include "net/review_media_source.h"
+#include "store/action_methods.h"
 #include "store/local_data.h"
 #include "store/media_block_store.h"
 #include "store/outbox.h"
@@ -345,7 +346,7 @@ void ReviewPanel::DrawFlagWalk(UiContext& ctx) {
       req.set_session_id(session_id_);
       *req.mutable_at() = TimeUtil::MicrosecondsToTimestamp(player_->origin_utc_us + flags_[i].session_us);
       req.set_text(std::string(Tr(verdict)) + " · " + flag_details_[i]);
-      ctx.outbox->Enqueue("/exam.v1.ReviewService/AddAnnotation", req, Tr(verdict), "note:" + std::to_string(session_id_));
+      ctx.outbox->Enqueue(local::method::kAddAnnotation, req, Tr(verdict), "note:" + std::to_string(session_id_));
     };
     ImGui::SameLine();
     ImGui::PushID(static_cast<int>(i));

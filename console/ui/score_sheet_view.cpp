@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "store/action_methods.h"
 #include "store/outbox.h"
 #include "ui/theme.h"
 #include "ui/widgets.h"
@@ -17,9 +18,6 @@ namespace v1 = exam::v1;
 using google::protobuf::util::TimeUtil;
 
 namespace {
-
-constexpr const char* kSubmitScore = "/exam.v1.ReviewService/SubmitScore";
-constexpr const char* kAddAnnotation = "/exam.v1.ReviewService/AddAnnotation";
 
 std::string ScoreTarget(int64_t session, int question) {
   return "score:" + std::to_string(session) + ":" + std::to_string(question);
@@ -107,7 +105,7 @@ core::Micros ScoreSheetView::Draw(UiContext& ctx, int64_t session_id, const v1::
       req.set_comment(d.comment);
       char label[96];
       std::snprintf(label, sizeof label, "%s %d: %g", Tr(str::kRvScoreLabel), item.question(), d.score);
-      ctx.outbox->Enqueue(kSubmitScore, req, label, ScoreTarget(session_id, item.question()));
+      ctx.outbox->Enqueue(local::method::kSubmitScore, req, label, ScoreTarget(session_id, item.question()));
       d.touched = false;
     }
     ImGui::EndDisabled();
@@ -148,7 +146,7 @@ core::Micros ScoreSheetView::Draw(UiContext& ctx, int64_t session_id, const v1::
     *req.mutable_at() = TimeUtil::MicrosecondsToTimestamp(origin_utc_us + playhead_us);
     req.set_text(note_);
     const std::string label = std::string(Tr(str::kRvNoteLabel)) + " " + FormatMediaTime(playhead_us, true);
-    ctx.outbox->Enqueue(kAddAnnotation, req, label, NoteTarget(session_id));
+    ctx.outbox->Enqueue(local::method::kAddAnnotation, req, label, NoteTarget(session_id));
     note_[0] = 0;
   }
   ImGui::EndDisabled();

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "exam/v1/upload.pb.h"
+#include "store/action_methods.h"
 #include "store/outbox.h"
 #include "ui/theme.h"
 #include "ui/widgets.h"
@@ -211,7 +212,7 @@ void UploadsPanel::HandleKeys(UiContext& ctx, const net::UploadBoard& board) {
       file.state() != v1::UPLOAD_STATE_ABNORMAL) {
     v1::UploadActionRequest req;
     req.set_file_id(file.id());
-    Enqueue(ctx, "/exam.v1.UploadService/RequestRecall", req,
+    Enqueue(ctx, local::method::kRequestRecall, req,
             std::string(Tr(str::kRecall)) + " #" + std::to_string(file.draw_number()) + " " + file.name(), file.id());
   }
   if (ImGui::IsKeyPressed('E', false)) {
@@ -366,7 +367,7 @@ void UploadsPanel::DrawDetail(UiContext& ctx, const v1::UploadFile* f) {
   if (ImGui::Button(Label(str::kRecall, "recall").c_str())) {
     v1::UploadActionRequest req;
     req.set_file_id(f->id());
-    Enqueue(ctx, "/exam.v1.UploadService/RequestRecall", req,
+    Enqueue(ctx, local::method::kRequestRecall, req,
             std::string(Tr(str::kRecall)) + " #" + std::to_string(f->draw_number()) + " " + f->name(), f->id());
   }
   ImGui::SameLine();
@@ -462,16 +463,16 @@ void UploadsPanel::DrawDialog(UiContext& ctx, const v1::UploadFile& f) {
       req.set_file_id(f.id());
       *req.mutable_extension() = TimeUtil::MillisecondsToDuration(int64_t{extend_minutes_} * 60000);
       req.set_reason(reason_);
-      Enqueue(ctx, "/exam.v1.UploadService/ExtendDeadline", req, std::string(Tr(str::kExtend)) + who, f.id());
+      Enqueue(ctx, local::method::kExtendDeadline, req, std::string(Tr(str::kExtend)) + who, f.id());
     } else {
       v1::UploadActionRequest req;
       req.set_file_id(f.id());
       req.set_note(reason_);
       req.set_allow_rerecord(dialog_ == Dialog::kAbnormal && allow_rerecord_);
       if (dialog_ == Dialog::kAbnormal)
-        Enqueue(ctx, "/exam.v1.UploadService/MarkAbnormal", req, std::string(Tr(str::kMarkAbnormal)) + who, f.id());
+        Enqueue(ctx, local::method::kMarkAbnormal, req, std::string(Tr(str::kMarkAbnormal)) + who, f.id());
       else
-        Enqueue(ctx, "/exam.v1.UploadService/NoteContact", req, std::string(Tr(str::kNoteContact)) + who, f.id());
+        Enqueue(ctx, local::method::kNoteContact, req, std::string(Tr(str::kNoteContact)) + who, f.id());
     }
   }
   if (submit || cancel) {

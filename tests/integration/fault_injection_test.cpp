@@ -23,6 +23,7 @@
 #include "backend_fixture.h"
 #include "examd_process.h"
 #include "fault_proxy.h"
+#include "store/action_methods.h"
 
 namespace exam::testing {
 namespace {
@@ -31,12 +32,6 @@ namespace v1 = exam::v1;
 using local::ActionState;
 using net::ConnectionState;
 using namespace std::chrono_literals;
-
-constexpr char kProctorAction[] = "/exam.v1.LiveService/ProctorAction";
-constexpr char kClaimAppeal[] = "/exam.v1.AppealService/ClaimAppeal";
-constexpr char kDecideAppeal[] = "/exam.v1.AppealService/DecideAppeal";
-constexpr char kClaimHelp[] = "/exam.v1.HelpService/ClaimHelp";
-constexpr char kResolveHelp[] = "/exam.v1.HelpService/ResolveHelp";
 
 // Rows of the backend's SQLite file as text, read on a connection of our own (WAL lets a
 // reader in while examd writes).
@@ -199,7 +194,7 @@ class FaultInjectionTest : public ::testing::Test {
   // A warning made in the console: into the outbox, out through the proxy.
   int64_t ConsoleWarn(int i, const std::string& text) {
     const int64_t session = sessions_[static_cast<size_t>(i) % sessions_.size()];
-    const int64_t id = outbox_->Enqueue(kProctorAction, Warn(session, text), "警告 / Warn",
+    const int64_t id = outbox_->Enqueue(local::method::kProctorAction, Warn(session, text), "警告 / Warn",
                                         "session:" + std::to_string(session));
     console_actions_.emplace_back(id, text);
     return id;
@@ -677,7 +672,7 @@ TEST_F(FaultInjectionTest, SupportDecisionsThroughTheOutboxAreAppliedOnceAcrossR
   const auto claim_appeal = [&](int64_t appeal) {
     v1::ClaimAppealRequest req;
     req.set_appeal_id(appeal);
-    const int64_t id = outbox_->Enqueue(kClaimAppeal, req, "认领申诉 / Claim appeal", "appeal:" + std::to_string(appeal));
+    const int64_t id = outbox_->Enqueue(local::method::kClaimAppeal, req, "认领申诉 / Claim appeal", "appeal:" + std::to_string(appeal));
     rows.push_back(id);
     appeal_claim[appeal] = id;
   };
@@ -689,7 +684,7 @@ TEST_F(FaultInjectionTest, SupportDecisionsThroughTheOutboxAreAppliedOnceAcrossR
     req.set_expected_version(claimed.version());
     req.set_decision(v1::APPEAL_DECISION_APPROVE);
     req.set_reason("照片与证件一致 photo matches ID");
-    const int64_t id = outbox_->Enqueue(kDecideAppeal, req, "批准申诉 / Approve appeal", "appeal:" + std::to_string(appeal));
+    const int64_t id = outbox_->Enqueue(local::method::kDecideAppeal, req, "批准申诉 / Approve appeal", "appeal:" + std::to_string(appeal));
     rows.push_back(id);
     appeal_decision[appeal] = id;
   };
@@ -701,8 +696,8 @@ TEST_F(FaultInjectionTest, SupportDecisionsThroughTheOutboxAreAppliedOnceAcrossR
     v1::ResolveHelpRequest resolve;
     resolve.set_help_id(help);
     resolve.set_category("camera");
-    const int64_t claim_id = outbox_->Enqueue(kClaimHelp, claim, "接手求助 / Take help request", target);
-    const int64_t resolve_id = outbox_->Enqueue(kResolveHelp, resolve, "求助已解决 / Resolve help request", target);
+    const int64_t claim_id = outbox_->Enqueue(local::method::kClaimHelp, claim, "接手求助 / Take help request", target);
+    const int64_t resolve_id = outbox_->Enqueue(local::method::kResolveHelp, resolve, "求助已解决 / Resolve help request", target);
     rows.push_back(claim_id);
     rows.push_back(resolve_id);
     help_rows[help] = {claim_id, resolve_id};
@@ -826,7 +821,7 @@ TEST_F(FaultInjectionTest, SupportDecisionsThroughTheOutboxAreAppliedOnceAcrossR
     again.set_decision(v1::APPEAL_DECISION_REJECT);
     again.set_reason("模糊 blurred");
     const int64_t id =
-        outbox_->Enqueue(kDecideAppeal, again, "驳回申诉 / Reject appeal", "appeal:" + std::to_string(appeals[0]));
+        outbox_->Enqueue(local::method::kDecideAppeal, again, "驳回申诉 / Reject appeal", "appeal:" + std::to_string(appeals[0]));
     ASSERT_TRUE(changes_.Await([&] { return Row(id).finished(); }));
     const auto refused = Row(id);
     EXPECT_EQ(refused.state, ActionState::kFailed);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "backend/server.h"
+#include "store/action_methods.h"
 #include "temp_dir.h"
 #include "exam/v1/appeal.grpc.pb.h"
 #include "exam/v1/auth.grpc.pb.h"
@@ -34,7 +35,6 @@ using google::protobuf::util::TimeUtil;
 using namespace std::chrono_literals;
 
 constexpr char kSupport1[] = "技术支持 王工";
-constexpr char kDecideAppeal[] = "/exam.v1.AppealService/DecideAppeal";
 
 // Polls `done` until it holds or `timeout` passes; the condition is the synchronisation.
 bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
@@ -401,7 +401,7 @@ TEST_F(AppealFeedTest, ADecisionThroughTheOutboxIsConfirmedAndASecondOneFailsWit
   approve.set_expected_version(expected);
   approve.set_decision(v1::APPEAL_DECISION_APPROVE);
   approve.set_reason("证件照与本人一致 / ID matches");
-  const int64_t approved = outbox_->Enqueue(kDecideAppeal, approve, "批准申诉 / Approve appeal", "appeal:" + std::to_string(id));
+  const int64_t approved = outbox_->Enqueue(local::method::kDecideAppeal, approve, "批准申诉 / Approve appeal", "appeal:" + std::to_string(id));
   ASSERT_TRUE(WaitFor([&] { return outbox_->Get(approved).value_or(local::OutboxAction{}).finished(); }));
   const local::OutboxAction done = *outbox_->Get(approved);
   ASSERT_EQ(done.state, local::ActionState::kConfirmed) << done.error_message;
@@ -425,7 +425,7 @@ TEST_F(AppealFeedTest, ADecisionThroughTheOutboxIsConfirmedAndASecondOneFailsWit
   reject.set_expected_version(answer.version());
   reject.set_decision(v1::APPEAL_DECISION_REJECT);
   reject.set_reason("人证不符 / ID does not match");
-  const int64_t rejected = outbox_->Enqueue(kDecideAppeal, reject, "驳回申诉 / Reject appeal", "appeal:" + std::to_string(id));
+  const int64_t rejected = outbox_->Enqueue(local::method::kDecideAppeal, reject, "驳回申诉 / Reject appeal", "appeal:" + std::to_string(id));
   ASSERT_TRUE(WaitFor([&] { return outbox_->Get(rejected).value_or(local::OutboxAction{}).finished(); }));
   const local::OutboxAction refused = *outbox_->Get(rejected);
   EXPECT_EQ(refused.state, local::ActionState::kFailed);

@@ -19,6 +19,7 @@
 #include <random>
 
 #include "backend/server.h"
+#include "store/action_methods.h"
 #include "temp_dir.h"
 #include "exam/v1/candidate.grpc.pb.h"
 #include "exam/v1/help.pb.h"
@@ -36,10 +37,6 @@ namespace v1 = exam::v1;
 using google::protobuf::util::TimeUtil;
 using local::ActionState;
 using namespace std::chrono_literals;
-
-constexpr char kClaimHelp[] = "/exam.v1.HelpService/ClaimHelp";
-constexpr char kPostHelpMessage[] = "/exam.v1.HelpService/PostHelpMessage";
-constexpr char kResolveHelp[] = "/exam.v1.HelpService/ResolveHelp";
 
 
 using exam::testing::Changes;
@@ -154,19 +151,19 @@ class HelpFeedTest : public ::testing::Test {
   local::OutboxAction Claim(StaffConsole& c, int64_t help_id) {
     v1::ClaimHelpRequest req;
     req.set_help_id(help_id);
-    return Act(c, kClaimHelp, req, help_id);
+    return Act(c, local::method::kClaimHelp, req, help_id);
   }
   local::OutboxAction Reply(StaffConsole& c, int64_t help_id, const std::string& text) {
     v1::PostHelpMessageRequest req;
     req.set_help_id(help_id);
     req.set_text(text);
-    return Act(c, kPostHelpMessage, req, help_id);
+    return Act(c, local::method::kPostHelpMessage, req, help_id);
   }
   local::OutboxAction Resolve(StaffConsole& c, int64_t help_id, const std::string& category) {
     v1::ResolveHelpRequest req;
     req.set_help_id(help_id);
     req.set_category(category);
-    return Act(c, kResolveHelp, req, help_id);
+    return Act(c, local::method::kResolveHelp, req, help_id);
   }
 
   // Asks the feed to fetch now (as the panel does on a help event or a confirmed action)

@@ -15,6 +15,7 @@
 #include "net/outbox_sender.h"
 #include "net/session_history_feed.h"
 #include "staff_console.h"
+#include "store/action_methods.h"
 #include "store/local_store.h"
 #include "store/outbox.h"
 
@@ -23,8 +24,6 @@ namespace {
 
 namespace v1 = exam::v1;
 using namespace std::chrono_literals;
-
-constexpr char kProctorAction[] = "/exam.v1.LiveService/ProctorAction";
 
 // A 4:2:0 picture of one colour (Y, U, V), odd sized like phone streams can be.
 media::VideoFrame SolidFrame(int w, int h, uint8_t y, uint8_t u, uint8_t v) {
@@ -75,7 +74,7 @@ class ProctorFocusTest : public BackendFixture {
 
   int64_t Enqueue(v1::ProctorActionRequest req, int64_t session_id) {
     req.set_session_id(session_id);
-    return outbox_->Enqueue(kProctorAction, req, "focus action", "session:" + std::to_string(session_id));
+    return outbox_->Enqueue(local::method::kProctorAction, req, "focus action", "session:" + std::to_string(session_id));
   }
   bool Confirmed(int64_t id) { return console_->Confirmed(id); }
 

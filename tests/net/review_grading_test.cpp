@@ -18,6 +18,7 @@
 #include "net/outbox_sender.h"
 #include "net/review_feed.h"
 #include "net/review_media_source.h"
+#include "store/action_methods.h"
 #include "store/local_store.h"
 #include "store/media_block_store.h"
 #include "store/outbox.h"
@@ -99,7 +100,7 @@ TEST_F(ReviewGradingTest, AGraderScoresNotesAndExportsAClipOfQuestionOne) {
   score.set_question(1);
   score.set_score(queue->rubric.items(0).max_score() / 2);
   score.set_comment("clear and complete");
-  const int64_t s1 = outbox_->Enqueue("/exam.v1.ReviewService/SubmitScore", score, "score 1", "score:1");
+  const int64_t s1 = outbox_->Enqueue(local::method::kSubmitScore, score, "score 1", "score:1");
   const v1::Marker* q1 = nullptr;
   const v1::Marker* a1 = nullptr;
   for (const auto& m : session->markers) {
@@ -111,7 +112,7 @@ TEST_F(ReviewGradingTest, AGraderScoresNotesAndExportsAClipOfQuestionOne) {
   note.set_session_id(first.session_id());
   *note.mutable_at() = q1->time();
   note.set_text("looks at the phone at the start");
-  const int64_t n1 = outbox_->Enqueue("/exam.v1.ReviewService/AddAnnotation", note, "note", "note:1");
+  const int64_t n1 = outbox_->Enqueue(local::method::kAddAnnotation, note, "note", "note:1");
   auto confirmed = [&](int64_t id) {
     auto a = outbox_->Get(id);
     return a && a->state == local::ActionState::kConfirmed;

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "exam/v1/live.pb.h"
+#include "store/action_methods.h"
 #include "store/local_data.h"
 #include "store/local_store.h"
 #include "store/media_block_store.h"
@@ -23,8 +24,6 @@ namespace {
 namespace v1 = exam::v1;
 using local::ActionState;
 using namespace std::chrono_literals;
-
-constexpr char kProctorAction[] = "/exam.v1.LiveService/ProctorAction";
 
 // Whether any of the files starting with `path` (the file, its -wal and -shm) holds `needle`.
 bool FilesContain(const std::string& path, const std::string& needle) {
@@ -97,7 +96,7 @@ class LocalDataTest : public ::testing::Test {
 
 TEST_F(LocalDataTest, AConfirmedViolationKeepsItsNoteButNotItsPicture) {
   const std::string picture = "\xff\xd8\xff\xe0 JPEG-FACE-OF-CANDIDATE-0042";
-  const int64_t id = outbox_->Enqueue(kProctorAction, Violation("phone on the desk", picture), "violation", "session:7");
+  const int64_t id = outbox_->Enqueue(local::method::kProctorAction, Violation("phone on the desk", picture), "violation", "session:7");
   // Until the backend has it, the picture must stay: a retry sends the whole request.
   v1::ProctorActionRequest pending;
   ASSERT_TRUE(pending.ParseFromString(outbox_->Get(id)->request));
@@ -116,9 +115,9 @@ TEST_F(LocalDataTest, AConfirmedViolationKeepsItsNoteButNotItsPicture) {
 
 TEST_F(LocalDataTest, WipeRemovesFinishedActionsAndRecordingsButKeepsUndeliveredOnesUnlessDiscarded) {
   // Two finished actions, one undelivered; each note is a marker to search the files for.
-  Deliver(*outbox_, outbox_->Enqueue(kProctorAction, Violation("NOTE-CONFIRMED-张三", ""), "a", "session:7"), true);
-  Deliver(*outbox_, outbox_->Enqueue(kProctorAction, Violation("NOTE-FAILED-李四", ""), "b", "session:7"), false);
-  outbox_->Enqueue(kProctorAction, Violation("NOTE-UNDELIVERED-王五", "PICTURE-UNDELIVERED"), "c", "session:7");
+  Deliver(*outbox_, outbox_->Enqueue(local::method::kProctorAction, Violation("NOTE-CONFIRMED-张三", ""), "a", "session:7"), true);
+  Deliver(*outbox_, outbox_->Enqueue(local::method::kProctorAction, Violation("NOTE-FAILED-李四", ""), "b", "session:7"), false);
+  outbox_->Enqueue(local::method::kProctorAction, Violation("NOTE-UNDELIVERED-王五", "PICTURE-UNDELIVERED"), "c", "session:7");
 
   Waiter waiter;
   local::LocalData data(cache_folder_, waiter.Callback());
@@ -212,7 +211,7 @@ TEST_F(LocalDataTest, ACacheWipedBeforeAnyPlayerOpenedItIsStillEmptied) {
 TEST_F(LocalDataTest, AnUnusableCacheFolderIsReportedAndTheOutboxIsStillWiped) {
   // A file where the cache folder should be.
   std::ofstream(cache_folder_) << "not a folder";
-  Deliver(*outbox_, outbox_->Enqueue(kProctorAction, Violation("NOTE-X", ""), "a", "session:7"), true);
+  Deliver(*outbox_, outbox_->Enqueue(local::method::kProctorAction, Violation("NOTE-X", ""), "a", "session:7"), true);
   Waiter waiter;
   local::LocalData data(cache_folder_, waiter.Callback());
   data.SetOutbox(store_, outbox_);

@@ -11,6 +11,7 @@
 #include "backend_fixture.h"
 #include "net/backend_client.h"
 #include "net/outbox_sender.h"
+#include "store/action_methods.h"
 #include "store/local_store.h"
 #include "store/outbox.h"
 
@@ -21,12 +22,6 @@ namespace v1 = exam::v1;
 using local::ActionState;
 using local::OutboxAction;
 using namespace std::chrono_literals;
-
-constexpr char kClaimAppeal[] = "/exam.v1.AppealService/ClaimAppeal";
-constexpr char kDecideAppeal[] = "/exam.v1.AppealService/DecideAppeal";
-constexpr char kClaimHelp[] = "/exam.v1.HelpService/ClaimHelp";
-constexpr char kResolveHelp[] = "/exam.v1.HelpService/ResolveHelp";
-constexpr char kProctorAction[] = "/exam.v1.LiveService/ProctorAction";
 
 TEST(OutboxClassifyTest, TransientFailuresRetryRefusalsFail) {
   using grpc::StatusCode;
@@ -186,7 +181,7 @@ TEST_F(OutboxDeliveryTest, AppealClaimAndDecisionAreConfirmedAndARepeatDecisionI
 
   v1::ClaimAppealRequest claim;
   claim.set_appeal_id(appeal);
-  const int64_t claim_id = outbox_->Enqueue(kClaimAppeal, claim, "认领申诉 / Claim appeal", target);
+  const int64_t claim_id = outbox_->Enqueue(local::method::kClaimAppeal, claim, "认领申诉 / Claim appeal", target);
   ASSERT_TRUE(Await([&] { return Finished(claim_id); })) << ActionStateName(Row(claim_id).state);
   const auto claimed = Answer<v1::Appeal>(claim_id);
   EXPECT_EQ(claimed.claimed_by(), "技术支持 王工");
@@ -196,7 +191,7 @@ TEST_F(OutboxDeliveryTest, AppealClaimAndDecisionAreConfirmedAndARepeatDecisionI
   decide.set_expected_version(claimed.version());
   decide.set_decision(v1::APPEAL_DECISION_APPROVE);
   decide.set_reason("照片与证件一致 photo matches ID");
-  const int64_t decide_id = outbox_->Enqueue(kDecideAppeal, decide, "批准申诉 / Approve appeal", target);
+  const int64_t decide_id = outbox_->Enqueue(local::method::kDecideAppeal, decide, "批准申诉 / Approve appeal", target);
   ASSERT_TRUE(Await([&] { return Finished(decide_id); }));
   const auto decided = Answer<v1::Appeal>(decide_id);
   EXPECT_EQ(decided.state(), v1::APPEAL_STATE_APPROVED);
@@ -206,7 +201,7 @@ TEST_F(OutboxDeliveryTest, AppealClaimAndDecisionAreConfirmedAndARepeatDecisionI
   decide.set_expected_version(decided.version());
   decide.set_decision(v1::APPEAL_DECISION_REJECT);
   decide.set_reason("模糊 blurred");
-  const int64_t again = outbox_->Enqueue(kDecideAppeal, decide, "驳回申诉 / Reject appeal", target);
+  const int64_t again = outbox_->Enqueue(local::method::kDecideAppeal, decide, "驳回申诉 / Reject appeal", target);
   ASSERT_TRUE(Await([&] { return Finished(again); }));
   const OutboxAction refused = Row(again);
   EXPECT_EQ(refused.state, ActionState::kFailed);
@@ -240,8 +235,8 @@ TEST_F(OutboxDeliveryTest, HelpClaimAndResolveMadeBackToBackGoOutInOrder) {
   v1::ResolveHelpRequest resolve;
   resolve.set_help_id(raised.help_id());
   resolve.set_category("camera");
-  const int64_t claim_id = outbox_->Enqueue(kClaimHelp, claim, "接手求助 / Take help request", target);
-  const int64_t resolve_id = outbox_->Enqueue(kResolveHelp, resolve, "求助已解决 / Resolve help request", target);
+  const int64_t claim_id = outbox_->Enqueue(local::method::kClaimHelp, claim, "接手求助 / Take help request", target);
+  const int64_t resolve_id = outbox_->Enqueue(local::method::kResolveHelp, resolve, "求助已解决 / Resolve help request", target);
   ASSERT_TRUE(Await([&] { return Finished(claim_id) && Finished(resolve_id); }));
 
   const auto claimed = Answer<v1::HelpRequest>(claim_id);
@@ -264,7 +259,7 @@ TEST_F(OutboxDeliveryTest, AWarningMadeWhileTheBackendIsDownIsDeliveredWhenItIsB
 
   const int port = server_->port();
   StopServer();
-  const int64_t id = outbox_->Enqueue(kProctorAction, Warn(d.session_id, "请保持面部在画面中 Keep your face in view"),
+  const int64_t id = outbox_->Enqueue(local::method::kProctorAction, Warn(d.session_id, "请保持面部在画面中 Keep your face in view"),
                                       "警告 / Warn", "session:" + std::to_string(d.session_id));
   // Tried and kept, not failed: the UI shows it as pending with why.
   ASSERT_TRUE(Await([&] {
@@ -298,8 +293,8 @@ TEST_F(OutboxDeliveryTest, AnActionOverTheBackendsMessageLimitFailsUnsentAndTheN
   huge.set_category(v1::VIOLATION_CATEGORY_OTHER);
   huge.set_text("oversized snapshot");
   huge.set_snapshot(std::string(net::kMaxActionRequestBytes + 1, 'j'));
-  const int64_t too_big = outbox_->Enqueue(kProctorAction, huge, "违规 / Violation", "session:1");
-  const int64_t next = outbox_->Enqueue(kProctorAction, Warn(d.session_id, "after the big one"), "警告 / Warn",
+  const int64_t too_big = outbox_->Enqueue(local::method::kProctorAction, huge, "违规 / Violation", "session:1");
+  const int64_t next = outbox_->Enqueue(local::method::kProctorAction, Warn(d.session_id, "after the big one"), "警告 / Warn",
                                         "session:" + std::to_string(d.session_id));
   ASSERT_TRUE(Await([&] { return Finished(too_big) && Finished(next); }, 30s));
   const OutboxAction failed = Row(too_big);
@@ -317,10 +312,10 @@ TEST_F(OutboxDeliveryTest, ARestartedConsoleResendsWhatWasInFlightWithItsKeyAndT
   // The first console enqueues a warning and a message; the warning's call reaches the
   // backend, and the console dies before it reads the answer.
   const int64_t warn =
-      outbox_->Enqueue(kProctorAction, Warn(d.session_id, "请摘下耳机 Take off your earphones"), "警告 / Warn", target);
+      outbox_->Enqueue(local::method::kProctorAction, Warn(d.session_id, "请摘下耳机 Take off your earphones"), "警告 / Warn", target);
   v1::ProctorActionRequest message = Warn(d.session_id, "稍后联系你 We will call you shortly");
   message.set_kind(v1::PROCTOR_ACTION_KIND_MESSAGE);
-  const int64_t note = outbox_->Enqueue(kProctorAction, message, "消息 / Message", target);
+  const int64_t note = outbox_->Enqueue(local::method::kProctorAction, message, "消息 / Message", target);
   ASSERT_TRUE(outbox_->MarkSending(warn));
   const OutboxAction in_flight = Row(warn);
   v1::ProctorActionRequest sent;
@@ -376,7 +371,7 @@ TEST_F(OutboxDeliveryTest, ARefusedTokenWaitsForANewSignInThenSends) {
       o);
   sender_->Start();
 
-  const int64_t id = outbox_->Enqueue(kProctorAction, Warn(d.session_id, "请调整摄像头 Adjust your camera"),
+  const int64_t id = outbox_->Enqueue(local::method::kProctorAction, Warn(d.session_id, "请调整摄像头 Adjust your camera"),
                                       "警告 / Warn", "session:" + std::to_string(d.session_id));
   ASSERT_TRUE(Await([&] {
     std::lock_guard lock(token_mu);
@@ -406,7 +401,7 @@ TEST_F(OutboxDeliveryTest, StopCancelsTheCallInFlightAndKeepsTheActionForTheNext
   sender_ = std::make_unique<net::OutboxSender>(
       *outbox_, channel, [] { return std::string("token"); }, o);
   sender_->Start();
-  const int64_t id = outbox_->Enqueue(kProctorAction, Warn(1, "hello"), "警告 / Warn", "session:1");
+  const int64_t id = outbox_->Enqueue(local::method::kProctorAction, Warn(1, "hello"), "警告 / Warn", "session:1");
   ASSERT_TRUE(Await([&] { return Row(id).state == ActionState::kSending; }));
 
   const auto before = std::chrono::steady_clock::now();

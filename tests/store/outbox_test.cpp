@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "exam/v1/appeal.pb.h"
+#include "store/action_methods.h"
 #include "temp_dir.h"
 #include "exam/v1/live.pb.h"
 #include "store/local_store.h"
@@ -22,9 +23,6 @@ namespace exam::local {
 namespace {
 
 namespace v1 = exam::v1;
-
-constexpr char kClaim[] = "/exam.v1.AppealService/ClaimAppeal";
-constexpr char kDecide[] = "/exam.v1.AppealService/DecideAppeal";
 
 
 v1::ClaimAppealRequest Claim(int64_t appeal_id) {
@@ -123,11 +121,11 @@ class OutboxTest : public ::testing::Test {
 TEST_F(OutboxTest, EnqueueStoresTheRequestWithAFreshIdempotencyKey) {
   v1::DecideAppealRequest request = Approve(7, 3);
   request.set_idempotency_key("set-by-caller");
-  const int64_t id = outbox_->Enqueue(kDecide, request, "批准申诉 #7 / Approve appeal 7", "appeal:7");
+  const int64_t id = outbox_->Enqueue(local::method::kDecideAppeal, request, "批准申诉 #7 / Approve appeal 7", "appeal:7");
 
   const OutboxAction a = Row(id);
   EXPECT_TRUE(IsHexKey(a.idempotency_key)) << a.idempotency_key;
-  EXPECT_EQ(a.method, kDecide);
+  EXPECT_EQ(a.method, local::method::kDecideAppeal);
   EXPECT_EQ(a.label, "批准申诉 #7 / Approve appeal 7");
   EXPECT_EQ(a.target, "appeal:7");
   EXPECT_EQ(a.state, ActionState::kPending);
@@ -144,7 +142,7 @@ TEST_F(OutboxTest, EnqueueStoresTheRequestWithAFreshIdempotencyKey) {
   EXPECT_EQ(request.idempotency_key(), "set-by-caller");  // the caller's copy is untouched
 
   // The same decision made twice is two actions.
-  const int64_t again = outbox_->Enqueue(kDecide, request, "批准申诉 #7 / Approve appeal 7", "appeal:7");
+  const int64_t again = outbox_->Enqueue(local::method::kDecideAppeal, request, "批准申诉 #7 / Approve appeal 7", "appeal:7");
   EXPECT_NE(Row(again).idempotency_key, a.idempotency_key);
 }
 
@@ -152,7 +150,7 @@ TEST_F(OutboxTest, RefusesMessagesWithoutAKeyAndRequestsForAnotherMethod) {
   v1::GetAppealRequest read;  // a read: no idempotency_key
   read.set_appeal_id(7);
   EXPECT_THROW(outbox_->Enqueue("/exam.v1.AppealService/GetAppeal", read, "read", "appeal:7"), std::invalid_argument);
-  EXPECT_THROW(outbox_->Enqueue(kClaim, Approve(7, 1), "wrong pair", "appeal:7"), std::invalid_argument);
+  EXPECT_THROW(outbox_->Enqueue(local::method::kClaimAppeal, Approve(7, 1), "wrong pair", "appeal:7"), std::invalid_argument);
   EXPECT_THROW(outbox_->Enqueue("/exam.v1.AppealService/Approve", Approve(7, 1), "no such", "appeal:7"),
                std::invalid_argument);
   EXPECT_THROW(outbox_->Enqueue("DecideAppeal", Approve(7, 1), "not a full name", "appeal:7"), std::invalid_argument);
@@ -160,7 +158,7 @@ TEST_F(OutboxTest, RefusesMessagesWithoutAKeyAndRequestsForAnotherMethod) {
 }
 
 TEST_F(OutboxTest, StateTransitionsHappenOnlyFromTheExpectedState) {
-  const int64_t id = outbox_->Enqueue(kDecide, Approve(7, 3), "approve", "appeal:7");
+  const int64_t id = outbox_->Enqueue(local::method::kDecideAppeal, Approve(7, 3), "approve", "appeal:7");
   EXPECT_FALSE(outbox_->MarkConfirmed(id, "x"));  // not sent yet
   EXPECT_FALSE(outbox_->MarkFailed(id, 9, "x"));
 
@@ -198,7 +196,7 @@ TEST_F(OutboxTest, StateTransitionsHappenOnlyFromTheExpectedState) {
   EXPECT_FALSE(outbox_->MarkFailed(id, 9, "too late"));
   EXPECT_FALSE(outbox_->MarkRetry(id, 14, "too late", 0));
 
-  const int64_t refused = outbox_->Enqueue(kDecide, Approve(8, 3), "approve", "appeal:8");
+  const int64_t refused = outbox_->Enqueue(local::method::kDecideAppeal, Approve(8, 3), "approve", "appeal:8");
   ASSERT_TRUE(outbox_->MarkSending(refused));
   ASSERT_TRUE(outbox_->MarkFailed(refused, 9, "appeal already approved by 技术支持 王工"));
   a = Row(refused);
@@ -209,8 +207,8 @@ TEST_F(OutboxTest, StateTransitionsHappenOnlyFromTheExpectedState) {
 }
 
 TEST_F(OutboxTest, ActionsGoOutOneAtATimeInTheOrderTheyWereMade) {
-  const int64_t claim = outbox_->Enqueue(kClaim, Claim(7), "claim", "appeal:7");
-  const int64_t decide = outbox_->Enqueue(kDecide, Approve(7, 2), "approve", "appeal:7");
+  const int64_t claim = outbox_->Enqueue(local::method::kClaimAppeal, Claim(7), "claim", "appeal:7");
+  const int64_t decide = outbox_->Enqueue(local::method::kDecideAppeal, Approve(7, 2), "approve", "appeal:7");
   const int64_t now = UnixNowMs();
 
   ASSERT_EQ(outbox_->NextDue(now)->id, claim);
@@ -236,9 +234,9 @@ TEST_F(OutboxTest, ActionsGoOutOneAtATimeInTheOrderTheyWereMade) {
 }
 
 TEST_F(OutboxTest, ReopeningKeepsUnfinishedActionsWithTheirKeys) {
-  const int64_t pending = outbox_->Enqueue(kClaim, Claim(7), "claim 7", "appeal:7");
-  const int64_t in_flight = outbox_->Enqueue(kClaim, Claim(8), "claim 8", "appeal:8");
-  const int64_t done = outbox_->Enqueue(kClaim, Claim(9), "claim 9", "appeal:9");
+  const int64_t pending = outbox_->Enqueue(local::method::kClaimAppeal, Claim(7), "claim 7", "appeal:7");
+  const int64_t in_flight = outbox_->Enqueue(local::method::kClaimAppeal, Claim(8), "claim 8", "appeal:8");
+  const int64_t done = outbox_->Enqueue(local::method::kClaimAppeal, Claim(9), "claim 9", "appeal:9");
   for (int64_t id : {done, in_flight}) ASSERT_TRUE(outbox_->MarkSending(id));
   ASSERT_TRUE(outbox_->MarkConfirmed(done, "answer"));
   const OutboxAction before_pending = Row(pending), before_in_flight = Row(in_flight);
@@ -262,9 +260,9 @@ TEST_F(OutboxTest, ReopeningKeepsUnfinishedActionsWithTheirKeys) {
 }
 
 TEST_F(OutboxTest, RecentAndForTargetGiveTheUiItsRows) {
-  const int64_t a = outbox_->Enqueue(kClaim, Claim(7), "认领申诉 #7 / Claim appeal 7", "appeal:7");
-  const int64_t b = outbox_->Enqueue(kClaim, Claim(12), "认领申诉 #12 / Claim appeal 12", "appeal:12");
-  const int64_t c = outbox_->Enqueue(kDecide, Approve(7, 2), "批准申诉 #7 / Approve appeal 7", "appeal:7");
+  const int64_t a = outbox_->Enqueue(local::method::kClaimAppeal, Claim(7), "认领申诉 #7 / Claim appeal 7", "appeal:7");
+  const int64_t b = outbox_->Enqueue(local::method::kClaimAppeal, Claim(12), "认领申诉 #12 / Claim appeal 12", "appeal:12");
+  const int64_t c = outbox_->Enqueue(local::method::kDecideAppeal, Approve(7, 2), "批准申诉 #7 / Approve appeal 7", "appeal:7");
 
   const auto recent = outbox_->Recent(2);
   ASSERT_EQ(recent.size(), 2u);
@@ -281,10 +279,10 @@ TEST_F(OutboxTest, RecentAndForTargetGiveTheUiItsRows) {
 }
 
 TEST_F(OutboxTest, OldConfirmedActionsArePrunedAtOpenOthersStay) {
-  const int64_t old_done = outbox_->Enqueue(kClaim, Claim(7), "claim 7", "appeal:7");
-  const int64_t new_done = outbox_->Enqueue(kClaim, Claim(8), "claim 8", "appeal:8");
-  const int64_t old_failed = outbox_->Enqueue(kClaim, Claim(9), "claim 9", "appeal:9");
-  const int64_t old_pending = outbox_->Enqueue(kClaim, Claim(10), "claim 10", "appeal:10");
+  const int64_t old_done = outbox_->Enqueue(local::method::kClaimAppeal, Claim(7), "claim 7", "appeal:7");
+  const int64_t new_done = outbox_->Enqueue(local::method::kClaimAppeal, Claim(8), "claim 8", "appeal:8");
+  const int64_t old_failed = outbox_->Enqueue(local::method::kClaimAppeal, Claim(9), "claim 9", "appeal:9");
+  const int64_t old_pending = outbox_->Enqueue(local::method::kClaimAppeal, Claim(10), "claim 10", "appeal:10");
   for (int64_t id : {old_done, new_done, old_failed}) ASSERT_TRUE(outbox_->MarkSending(id));
   ASSERT_TRUE(outbox_->MarkConfirmed(old_done, ""));
   ASSERT_TRUE(outbox_->MarkConfirmed(new_done, ""));
@@ -327,7 +325,7 @@ TEST_F(OutboxTest, ConcurrentEnqueuesWhileSendingAllLandWithDistinctKeys) {
   std::vector<std::thread> producers;
   for (int t = 0; t < kThreads; ++t) {
     producers.emplace_back([&, t] {
-      for (int i = 0; i < kEach; ++i) outbox_->Enqueue(kClaim, Claim(t * 1000 + i), "claim", "appeal:x");
+      for (int i = 0; i < kEach; ++i) outbox_->Enqueue(local::method::kClaimAppeal, Claim(t * 1000 + i), "claim", "appeal:x");
     });
   }
   for (auto& p : producers) p.join();
