@@ -6,8 +6,11 @@
 namespace exam::backend {
 
 ExamPlanCache& PlanCache() {
-  static ExamPlanCache cache;
-  return cache;
+  // Never destroyed: a backend's ticker thread may still be reading it while the process
+  // runs its exit handlers (an in-process server that is not shut down, as the fuzz target
+  // keeps one); a destroyed map there was a use-after-free found by fuzz_backend_rpcs.
+  static ExamPlanCache* cache = new ExamPlanCache;
+  return *cache;
 }
 
 const store::ExamRecord& ExamPlanCache::Get(store::Database& db, int64_t exam_id) {
