@@ -12,7 +12,7 @@ packages=(
   # console
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri libstb-dev fonts-noto-cjk portaudio19-dev
   # media
-  libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev ffmpeg espeak-ng
+  libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev libavfilter-dev ffmpeg espeak-ng
   # tests: GoogleTest, a headless X server for GUI tests, a stock Python gRPC client
   libgtest-dev libgmock-dev libbenchmark-dev xvfb xauth python3 python3-grpcio python3-protobuf grpc-proto
   # fuzzing: clang with libFuzzer and the sanitizer runtimes (tests/fuzz, -DEXAM_FUZZ=ON)

@@ -39,9 +39,11 @@ class AudioTrack {
   bool has_audio() const;  // false until opened, and for recordings without sound
 
   // Fills `frames` output frames starting at track time `start_us`, advancing by `step`
-  // source frames per output frame (1 at normal speed, 2 at 2×: played faster and higher).
-  // Positions not decoded yet come out as silence. Returns how many frames were real
-  // audio. Safe on the audio device's thread: it never waits for the decoder.
+  // source frames per output frame (1 at normal speed, 2 at 2×, 0.5 to 4). Off 1× the sound
+  // is time-stretched (FFmpeg's atempo) so voices keep their pitch: graders listen to
+  // answers at 1.5–2×. Positions not decoded yet come out as silence. Returns how many
+  // frames were real audio. Safe on the audio device's thread: it never waits for the
+  // decoder. Calls for one track come from one thread at a time.
   int ReadAt(double start_us, double step, int frames, float* interleaved);
   // Tells the worker where playback will read next (seeks, and the first read after them).
   void Prefetch(Micros track_us);

