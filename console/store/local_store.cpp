@@ -1,8 +1,9 @@
 #include "store/local_store.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <vector>
+
+#include "store/user_dirs.h"
 
 namespace exam::local {
 namespace {
@@ -64,15 +65,8 @@ LocalStore::LocalStore(std::string path) : path_(std::move(path)) {
 }
 
 std::string LocalStore::DefaultPath(std::string_view username, std::string_view backend_address) {
-  std::filesystem::path base;
-  // The XDG spec says to ignore a relative XDG_DATA_HOME.
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && xdg[0] == '/') {
-    base = xdg;
-  } else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') {
-    base = std::filesystem::path(home) / ".local" / "share";
-  } else {
-    base = std::filesystem::temp_directory_path();
-  }
+  const std::filesystem::path base =
+      XdgBaseDir("XDG_DATA_HOME", ".local/share").value_or(std::filesystem::temp_directory_path());
   return (base / "exam-console" / (FileNamePart(username) + "@" + FileNamePart(backend_address) + ".sqlite")).string();
 }
 

@@ -4,9 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+
+#include "store/user_dirs.h"
 
 namespace exam::local {
 namespace {
@@ -241,10 +242,7 @@ int64_t MediaBlockStore::Clear() {
 }
 
 std::string MediaBlockStore::DefaultFolder() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && x[0] == '/')
-    return (std::filesystem::path(x) / "exam-console" / "media-blocks").string();
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != 0)
-    return (std::filesystem::path(home) / ".cache" / "exam-console" / "media-blocks").string();
+  if (const auto cache = XdgBaseDir("XDG_CACHE_HOME", ".cache")) return (*cache / "exam-console" / "media-blocks").string();
   return (std::filesystem::temp_directory_path() / "exam-console-media-blocks").string();
 }
 
