@@ -5,7 +5,6 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor_database.h>
 #include <grpcpp/generic/generic_stub.h>
-#include <sqlite3.h>
 
 #include <condition_variable>
 #include <map>
@@ -13,6 +12,7 @@
 #include <set>
 
 #include "backend/services/backend_context.h"
+#include "backend_db.h"
 #include "backend_fixture.h"
 #include "exam/v1/review.grpc.pb.h"
 #include "exam/v1/upload.grpc.pb.h"
@@ -371,23 +371,14 @@ class BlindReviewTest : public BackendFixture {
   };
   Identities ReadIdentities() {
     Identities out;
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(options_.db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db,
-                                 "SELECT candidate_name, id_number, registration_no, registration_photo FROM sessions",
-                                 -1, &st, nullptr),
-              SQLITE_OK);
-    while (st && sqlite3_step(st) == SQLITE_ROW) {
-      for (int c = 0; c < 4; ++c) {
-        const auto* p = static_cast<const char*>(sqlite3_column_blob(st, c));
-        const int n = sqlite3_column_bytes(st, c);
-        if (p && n > 0) out.secrets.emplace_back(p, static_cast<size_t>(n));
-        if (c == 3 && n > 0) ++out.photos;
+    for (const auto& row :
+         QueryDb(options_.db_path, "SELECT candidate_name, id_number, registration_no, registration_photo FROM sessions")) {
+      for (size_t c = 0; c < row.size(); ++c) {
+        if (row[c].empty()) continue;
+        out.secrets.push_back(row[c]);
+        if (c == 3) ++out.photos;
       }
     }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
     return out;
   }
 

@@ -11,7 +11,6 @@
 // Tests wait on the client's and the sender's change callbacks (and poll the backend), never
 // on time; the sleeps here only hold a fault open for a while.
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <iostream>
@@ -20,6 +19,7 @@
 #include <thread>
 
 #include "../net/staff_console.h"
+#include "backend_db.h"
 #include "backend_fixture.h"
 #include "examd_process.h"
 #include "fault_proxy.h"
@@ -32,35 +32,6 @@ namespace v1 = exam::v1;
 using local::ActionState;
 using net::ConnectionState;
 using namespace std::chrono_literals;
-
-// Rows of the backend's SQLite file as text, read on a connection of our own (WAL lets a
-// reader in while examd writes).
-std::vector<std::vector<std::string>> Query(const std::string& db, const std::string& sql) {
-  std::vector<std::vector<std::string>> rows;
-  sqlite3* conn = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << "cannot open " << db << ": " << sqlite3_errmsg(conn);
-    sqlite3_close(conn);
-    return rows;
-  }
-  sqlite3_busy_timeout(conn, 5000);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(conn);
-  } else {
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int i = 0; i < sqlite3_column_count(st); ++i) {
-        const auto* text = sqlite3_column_text(st, i);
-        row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
-      }
-      rows.push_back(std::move(row));
-    }
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(conn);
-  return rows;
-}
 
 v1::ProctorActionRequest Warn(int64_t session_id, const std::string& text) {
   v1::ProctorActionRequest r;
@@ -82,7 +53,7 @@ class FaultInjectionTest : public ::testing::Test {
     // Seed the demo in-process so the sessions are known, then serve the file with examd.
     std::string error;
     ASSERT_TRUE(SeedDemoDatabase(db_, 8, 2, nullptr, &error)) << error;
-    for (const auto& row : Query(db_, "SELECT id FROM sessions ORDER BY id")) sessions_.push_back(std::stoll(row[0]));
+    for (const auto& row : QueryDb(db_, "SELECT id FROM sessions ORDER BY id")) sessions_.push_back(std::stoll(row[0]));
     ASSERT_FALSE(sessions_.empty());
 
     examd_ = std::make_unique<ExamdProcess>(EXAMD_BINARY, db_, dir_.File("examd.log"));
@@ -110,7 +81,7 @@ class FaultInjectionTest : public ::testing::Test {
     if (examd_) examd_->Kill(SIGTERM);
     // Whatever the faults did, the backend's file is intact.
     if (!db_.empty() && std::filesystem::exists(db_)) {
-      const auto rows = Query(db_, "PRAGMA integrity_check");
+      const auto rows = QueryDb(db_, "PRAGMA integrity_check");
       ASSERT_FALSE(rows.empty());
       EXPECT_EQ(rows[0][0], "ok");
     }
@@ -227,7 +198,7 @@ class FaultInjectionTest : public ::testing::Test {
   // Candidate `index`'s laptop signs in; the seeded exam's code and registration numbers
   // are read from the file (the seeding server is gone). Returns the device token.
   std::string JoinLaptop(int index) {
-    const auto rows = Query(db_,
+    const auto rows = QueryDb(db_,
                             "SELECT s.exam_id, s.registration_no, e.access_code FROM sessions s "
                             "JOIN exams e ON e.id = s.exam_id ORDER BY s.id");
     EXPECT_LT(static_cast<size_t>(index), rows.size());
@@ -307,7 +278,7 @@ class FaultInjectionTest : public ::testing::Test {
   }
 
   int64_t LogHead() {
-    const auto rows = Query(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
+    const auto rows = QueryDb(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
     return rows.empty() ? -1 : std::stoll(rows[0][0]);
   }
 
@@ -326,7 +297,7 @@ class FaultInjectionTest : public ::testing::Test {
   // The console's event history is the backend's log after base_seq_: each event once, in
   // seq order, nothing missing, nothing extra.
   void ExpectEveryEventOnceInOrder() {
-    const auto log = Query(db_, "SELECT seq, kind FROM events WHERE seq > " + std::to_string(base_seq_) + " ORDER BY seq");
+    const auto log = QueryDb(db_, "SELECT seq, kind FROM events WHERE seq > " + std::to_string(base_seq_) + " ORDER BY seq");
     const auto seen = client_->RecentEvents();
     ASSERT_EQ(seen.size(), log.size()) << "events after seq " << base_seq_;
     for (size_t i = 0; i < seen.size(); ++i) {
@@ -343,7 +314,7 @@ class FaultInjectionTest : public ::testing::Test {
   // with one PROCTOR_MESSAGE event and one audit row.
   void ExpectEveryDecisionAppliedOnce() {
     std::map<std::string, int> applied;
-    for (const auto& row : Query(db_, "SELECT text, COUNT(*) FROM proctor_actions GROUP BY text"))
+    for (const auto& row : QueryDb(db_, "SELECT text, COUNT(*) FROM proctor_actions GROUP BY text"))
       applied[row[0]] = std::stoi(row[1]);
     size_t total = 0;
     for (const auto& [id, text] : console_actions_) {
@@ -355,12 +326,12 @@ class FaultInjectionTest : public ::testing::Test {
       EXPECT_EQ(applied[text], 1) << text;
       ++total;
     }
-    const auto actions = Query(db_, "SELECT COUNT(*) FROM proctor_actions");
+    const auto actions = QueryDb(db_, "SELECT COUNT(*) FROM proctor_actions");
     EXPECT_EQ(std::stoul(actions[0][0]), total) << "an action was applied that nobody asked for";
-    const auto events = Query(db_, "SELECT COUNT(*) FROM events WHERE kind = " +
+    const auto events = QueryDb(db_, "SELECT COUNT(*) FROM events WHERE kind = " +
                                        std::to_string(static_cast<int>(v1::EVENT_KIND_PROCTOR_MESSAGE)));
     EXPECT_EQ(std::stoul(events[0][0]), total);
-    const auto audit = Query(db_, "SELECT COUNT(*) FROM audit WHERE action = 'candidate.warn'");
+    const auto audit = QueryDb(db_, "SELECT COUNT(*) FROM audit WHERE action = 'candidate.warn'");
     EXPECT_EQ(std::stoul(audit[0][0]), total);
   }
 
@@ -634,7 +605,7 @@ TEST_F(FaultInjectionTest, RestartUnderHeavyLoadLosesNoEventAndNoDecision) {
 
   ExpectHealed(reconnects);
   EXPECT_GE(Status().reconnects, reconnects + 1);
-  const auto keys = Query(db_, "SELECT COUNT(*) FROM idempotency WHERE key LIKE 'load-key-%'");
+  const auto keys = QueryDb(db_, "SELECT COUNT(*) FROM idempotency WHERE key LIKE 'load-key-%'");
   EXPECT_EQ(std::stoi(keys[0][0]), kTotal);
 
   const auto s = Status();
@@ -815,7 +786,7 @@ TEST_F(FaultInjectionTest, SupportDecisionsThroughTheOutboxAreAppliedOnceAcrossR
   {
     v1::DecideAppealRequest again;
     again.set_appeal_id(appeals[0]);
-    const auto version = Query(db_, "SELECT version FROM appeals WHERE id = " + std::to_string(appeals[0]));
+    const auto version = QueryDb(db_, "SELECT version FROM appeals WHERE id = " + std::to_string(appeals[0]));
     ASSERT_EQ(version.size(), 1u);
     again.set_expected_version(std::stoll(version[0][0]));  // current: only the state can refuse it
     again.set_decision(v1::APPEAL_DECISION_REJECT);
@@ -843,14 +814,14 @@ TEST_F(FaultInjectionTest, SupportDecisionsThroughTheOutboxAreAppliedOnceAcrossR
     ASSERT_TRUE(decided.ParseFromString(Row(appeal_decision.at(appeal)).response));
     EXPECT_EQ(decided.state(), v1::APPEAL_STATE_APPROVED) << "appeal " << id;
     EXPECT_FALSE(claimed.claimed_by().empty());
-    const auto row = Query(db_, "SELECT state, decided_by FROM appeals WHERE id = " + id);
+    const auto row = QueryDb(db_, "SELECT state, decided_by FROM appeals WHERE id = " + id);
     ASSERT_EQ(row.size(), 1u);
     EXPECT_EQ(std::stoi(row[0][0]), static_cast<int>(v1::APPEAL_STATE_APPROVED)) << "appeal " << id;
     EXPECT_EQ(row[0][1], claimed.claimed_by()) << "appeal " << id;
     const auto audit =
-        Query(db_, "SELECT COUNT(*) FROM audit WHERE action = 'appeal.decide' AND target = 'appeal/" + id + "'");
+        QueryDb(db_, "SELECT COUNT(*) FROM audit WHERE action = 'appeal.decide' AND target = 'appeal/" + id + "'");
     EXPECT_EQ(std::stoi(audit[0][0]), 1) << "appeal " << id;
-    const auto told = Query(db_, "SELECT COUNT(*) FROM staff_messages WHERE kind LIKE 'appeal-%' AND ref_id = " + id);
+    const auto told = QueryDb(db_, "SELECT COUNT(*) FROM staff_messages WHERE kind LIKE 'appeal-%' AND ref_id = " + id);
     EXPECT_EQ(std::stoi(told[0][0]), 1) << "appeal " << id;
   }
   for (const int64_t help : helps) {
@@ -863,17 +834,17 @@ TEST_F(FaultInjectionTest, SupportDecisionsThroughTheOutboxAreAppliedOnceAcrossR
     EXPECT_EQ(resolved.state(), v1::HELP_STATE_RESOLVED) << "help " << id;
     EXPECT_EQ(resolved.claimed_by(), claimed.claimed_by()) << "help " << id << ": the resolve did not see the claim";
     EXPECT_GT(resolved.version(), claimed.version()) << "help " << id;
-    const auto row = Query(db_, "SELECT state, category FROM help_requests WHERE id = " + id);
+    const auto row = QueryDb(db_, "SELECT state, category FROM help_requests WHERE id = " + id);
     ASSERT_EQ(row.size(), 1u);
     EXPECT_EQ(std::stoi(row[0][0]), static_cast<int>(v1::HELP_STATE_RESOLVED)) << "help " << id;
     EXPECT_EQ(row[0][1], "camera");
     const auto audit =
-        Query(db_, "SELECT COUNT(*) FROM audit WHERE action = 'help.resolve' AND target = 'help/" + id + "'");
+        QueryDb(db_, "SELECT COUNT(*) FROM audit WHERE action = 'help.resolve' AND target = 'help/" + id + "'");
     EXPECT_EQ(std::stoi(audit[0][0]), 1) << "help " << id;
   }
   // Nothing else was decided or resolved: no row for an action nobody asked for.
-  EXPECT_EQ(std::stoi(Query(db_, "SELECT COUNT(*) FROM audit WHERE action = 'appeal.decide'")[0][0]), 4);
-  EXPECT_EQ(std::stoi(Query(db_, "SELECT COUNT(*) FROM audit WHERE action = 'help.resolve'")[0][0]), 4);
+  EXPECT_EQ(std::stoi(QueryDb(db_, "SELECT COUNT(*) FROM audit WHERE action = 'appeal.decide'")[0][0]), 4);
+  EXPECT_EQ(std::stoi(QueryDb(db_, "SELECT COUNT(*) FROM audit WHERE action = 'help.resolve'")[0][0]), 4);
   expect_all_confirmed();
 
   int resent = 0;

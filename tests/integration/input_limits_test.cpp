@@ -5,7 +5,6 @@
 // after each, nothing was written and a normal call still succeeds. The table of cases and
 // outcomes is printed for the hardening report.
 #include <google/protobuf/util/time_util.h>
-#include <sqlite3.h>
 
 #include <cmath>
 #include <cstdio>
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_db.h"
 #include "backend_fixture.h"
 #include "exam/v1/review.grpc.pb.h"
 #include "exam/v1/upload.grpc.pb.h"
@@ -62,16 +62,10 @@ class InputLimitsTest : public BackendFixture {
   // Rows in the tables a call could write to, from the backend's SQLite file.
   std::map<std::string, int64_t> RowCounts() {
     std::map<std::string, int64_t> out;
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(options_.db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     for (const char* table : kWrittenTables) {
-      sqlite3_stmt* st = nullptr;
-      const std::string sql = std::string("SELECT COUNT(*) FROM ") + table;
-      EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << table;
-      if (st && sqlite3_step(st) == SQLITE_ROW) out[table] = sqlite3_column_int64(st, 0);
-      sqlite3_finalize(st);
+      const auto rows = QueryDb(options_.db_path, std::string("SELECT COUNT(*) FROM ") + table);
+      if (!rows.empty()) out[table] = std::stoll(rows[0][0]);
     }
-    sqlite3_close(db);
     return out;
   }
 

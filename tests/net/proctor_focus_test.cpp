@@ -4,11 +4,11 @@
 // snapshot taken from a decoded picture, ending the exam. The backend's SQLite file is read
 // back to check what was stored. Tests wait on change callbacks, never on time.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <condition_variable>
 #include <mutex>
 
+#include "backend_db.h"
 #include "backend_fixture.h"
 #include "media/frame_snapshot.h"
 #include "net/backend_client.h"
@@ -187,19 +187,11 @@ TEST_F(ProctorFocusTest, FocusActionsGoThroughTheOutboxAndTheBackendStoresThemOn
   v1::ProctorActionResponse stored;
   ASSERT_TRUE(stored.ParseFromString(outbox_->Get(a3)->response));
   {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open_v2(options_.db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT snapshot, category FROM proctor_actions WHERE id=?", -1, &st, nullptr),
-              SQLITE_OK);
-    sqlite3_bind_int64(st, 1, stored.action_id());
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    const std::string blob(static_cast<const char*>(sqlite3_column_blob(st, 0)),
-                           static_cast<size_t>(sqlite3_column_bytes(st, 0)));
-    EXPECT_EQ(blob, jpeg.bytes);
-    EXPECT_EQ(sqlite3_column_int(st, 1), v1::VIOLATION_CATEGORY_LEFT_SEAT);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    const auto rows = QueryDb(options_.db_path, "SELECT snapshot, category FROM proctor_actions WHERE id=" +
+                                                    std::to_string(stored.action_id()));
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0][0], jpeg.bytes);
+    EXPECT_EQ(std::stoi(rows[0][1]), v1::VIOLATION_CATEGORY_LEFT_SEAT);
   }
 
   // The same action sent again with its key (a console that lost the answer) is a replay.
