@@ -467,38 +467,21 @@ TEST_F(BlindReviewTest, GraderAnswersCarryNoIdentity) {
     ASSERT_GT(resp.sessions_size(), 0);
     check("ReviewService.ListReviewSessions", resp);
     for (const auto& s : resp.sessions()) {
-      {
-        v1::ListTracksRequest r;
-        r.set_session_id(s.session_id());
-        v1::ListTracksResponse out;
+      // Everything a grader reads about one session.
+      auto ask = [&](const char* name, auto call, auto request, auto answer) {
+        request.set_session_id(s.session_id());
         auto c = Ctx(grader);
-        ASSERT_TRUE(review->ListTracks(c.get(), r, &out).ok());
-        check("ReviewService.ListTracks", out);
-      }
-      {
-        v1::ListMarkersRequest r;
-        r.set_session_id(s.session_id());
-        v1::ListMarkersResponse out;
-        auto c = Ctx(grader);
-        ASSERT_TRUE(review->ListMarkers(c.get(), r, &out).ok());
-        check("ReviewService.ListMarkers", out);
-      }
-      {
-        v1::ListScoresRequest r;
-        r.set_session_id(s.session_id());
-        v1::ListScoresResponse out;
-        auto c = Ctx(grader);
-        ASSERT_TRUE(review->ListScores(c.get(), r, &out).ok());
-        check("ReviewService.ListScores", out);
-      }
-      {
-        v1::ListAnnotationsRequest r;
-        r.set_session_id(s.session_id());
-        v1::ListAnnotationsResponse out;
-        auto c = Ctx(grader);
-        ASSERT_TRUE(review->ListAnnotations(c.get(), r, &out).ok());
-        check("ReviewService.ListAnnotations", out);
-      }
+        ASSERT_TRUE(((*review).*call)(c.get(), request, &answer).ok()) << name;
+        check(name, answer);
+      };
+      ask("ReviewService.ListTracks", &v1::ReviewService::Stub::ListTracks, v1::ListTracksRequest(),
+          v1::ListTracksResponse());
+      ask("ReviewService.ListMarkers", &v1::ReviewService::Stub::ListMarkers, v1::ListMarkersRequest(),
+          v1::ListMarkersResponse());
+      ask("ReviewService.ListScores", &v1::ReviewService::Stub::ListScores, v1::ListScoresRequest(),
+          v1::ListScoresResponse());
+      ask("ReviewService.ListAnnotations", &v1::ReviewService::Stub::ListAnnotations, v1::ListAnnotationsRequest(),
+          v1::ListAnnotationsResponse());
     }
     v1::GetRubricRequest rr;
     rr.set_exam_id(review_exam);
