@@ -13,6 +13,8 @@ extern "C" {
 #include <mutex>
 #include <stdexcept>
 
+#include "exam/v1/live.pb.h"
+
 namespace exam::media {
 namespace {
 
@@ -237,6 +239,23 @@ const LiveLoop& GetLiveLoop(LoopTrack track, LoopQuality quality) {
   const size_t i = static_cast<size_t>(track) * 2 + (quality == LoopQuality::kFull ? 1 : 0);
   std::call_once(once[i], [&] { loops[i] = Encode(track, quality); });
   return *loops[i];
+}
+
+void FillLoopPacket(const LiveLoop& loop, int64_t frame, bool with_parameters, exam::v1::MediaPacket* packet) {
+  if (with_parameters) {
+    auto* p = packet->mutable_parameters();
+    p->set_codec("h264");
+    p->set_width(loop.width);
+    p->set_height(loop.height);
+    p->set_extradata(loop.extradata);
+    p->set_time_base_num(loop.time_base_num);
+    p->set_time_base_den(loop.time_base_den);
+  }
+  const LoopPacket& lp = loop.packets[static_cast<size_t>(frame % static_cast<int64_t>(loop.packets.size()))];
+  packet->set_pts(frame * loop.frame_duration);
+  packet->set_dts(frame * loop.frame_duration);
+  packet->set_keyframe(lp.keyframe);
+  packet->set_data(lp.data);
 }
 
 }  // namespace exam::media

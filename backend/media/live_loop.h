@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+namespace exam::v1 {
+class MediaPacket;
+}
+
 namespace exam::media {
 
 enum class LoopTrack { kCamera, kScreen, kEvidence };
@@ -67,5 +71,11 @@ void DrawPatternFrame(LoopTrack track, int width, int height, int index, uint8_t
                       const int linesize[3]);
 
 const char* LoopTrackName(LoopTrack track);
+
+// Frame `frame` of a stream replaying `loop` (counted from the stream's start; the loop
+// wraps) as a pushed packet: timestamps from the frame number, the loop's bytes and
+// keyframe flag, and the codec parameters in front when `with_parameters` (a stream's first
+// packet). Fields it does not set (captured_at) are left as they are.
+void FillLoopPacket(const LiveLoop& loop, int64_t frame, bool with_parameters, exam::v1::MediaPacket* packet);
 
 }  // namespace exam::media

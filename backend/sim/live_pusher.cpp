@@ -20,15 +20,6 @@ v1::TrackKind ProtoTrack(media::LoopTrack t) {
   return v1::TRACK_KIND_UNSPECIFIED;
 }
 
-void SetParameters(const media::LiveLoop& loop, v1::CodecParameters* p) {
-  p->set_codec("h264");
-  p->set_width(loop.width);
-  p->set_height(loop.height);
-  p->set_extradata(loop.extradata);
-  p->set_time_base_num(loop.time_base_num);
-  p->set_time_base_den(loop.time_base_den);
-}
-
 // Behind by more than this, a stream skips ahead to the next keyframe instead of bursting.
 constexpr auto kMaxLag = std::chrono::seconds(1);
 constexpr auto kRetryAfter = std::chrono::seconds(2);
@@ -147,20 +138,13 @@ bool LivePusher::SendDue(Stream& s, SteadyClock::time_point now) {
   }
   v1::PushMediaRequest req;
   req.set_track(ProtoTrack(s.key.second));
-  const int64_t n = static_cast<int64_t>(s.tile->packets.size());
   while (s.Due() <= now) {
     const int64_t abs = s.base + s.frame;
     const auto captured = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(core::ToUnixMillis(now_()));
     for (const media::LiveLoop* loop : {s.tile, s.full}) {
-      const media::LoopPacket& p = loop->packets[static_cast<size_t>(abs % n)];
       v1::MediaPacket* m = req.mutable_packet();
       m->Clear();
-      if (s.need_parameters) SetParameters(*loop, m->mutable_parameters());
-      const int64_t pts = abs * loop->frame_duration;
-      m->set_pts(pts);
-      m->set_dts(pts);
-      m->set_keyframe(p.keyframe);
-      m->set_data(p.data);
+      media::FillLoopPacket(*loop, abs, s.need_parameters, m);
       *m->mutable_captured_at() = captured;
       req.set_quality(loop == s.tile ? v1::QUALITY_TILE : v1::QUALITY_FULL);
       if (!s.writer->Write(req)) return false;

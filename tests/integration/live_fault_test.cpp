@@ -181,25 +181,11 @@ class Laptop {
       bool first = true;
       auto next_at = Steady::now();
       while (!stop_) {
-        const auto& p = loop.packets[static_cast<size_t>(frame % static_cast<int64_t>(loop.packets.size()))];
         v1::PushMediaRequest req;
         req.set_track(v1::TRACK_KIND_CAMERA);
         req.set_quality(v1::QUALITY_TILE);
-        auto* m = req.mutable_packet();
-        if (first) {
-          auto* par = m->mutable_parameters();
-          par->set_codec("h264");
-          par->set_width(loop.width);
-          par->set_height(loop.height);
-          par->set_extradata(loop.extradata);
-          par->set_time_base_num(loop.time_base_num);
-          par->set_time_base_den(loop.time_base_den);
-          first = false;
-        }
-        m->set_pts(frame * loop.frame_duration);
-        m->set_dts(frame * loop.frame_duration);
-        m->set_keyframe(p.keyframe);
-        m->set_data(p.data);
+        media::FillLoopPacket(loop, frame, first, req.mutable_packet());
+        first = false;
         if (!writer->Write(req)) break;
         ++frame;
         ++pushed_;

@@ -41,25 +41,11 @@ class Pusher {
     for (int64_t f = from; f < to; ++f)
       for (LoopQuality q : {LoopQuality::kTile, LoopQuality::kFull}) {
         const auto& loop = media::GetLiveLoop(track_, q);
-        const auto& p = loop.packets[static_cast<size_t>(f % static_cast<int64_t>(loop.packets.size()))];
         v1::PushMediaRequest req;
         req.set_track(kind);
         req.set_quality(q == LoopQuality::kTile ? v1::QUALITY_TILE : v1::QUALITY_FULL);
-        auto* m = req.mutable_packet();
-        if (!sent_parameters_[static_cast<int>(q)]) {
-          auto* par = m->mutable_parameters();
-          par->set_codec("h264");
-          par->set_width(loop.width);
-          par->set_height(loop.height);
-          par->set_extradata(loop.extradata);
-          par->set_time_base_num(loop.time_base_num);
-          par->set_time_base_den(loop.time_base_den);
-          sent_parameters_[static_cast<int>(q)] = true;
-        }
-        m->set_pts(f * loop.frame_duration);
-        m->set_dts(f * loop.frame_duration);
-        m->set_keyframe(p.keyframe);
-        m->set_data(p.data);
+        media::FillLoopPacket(loop, f, !sent_parameters_[static_cast<int>(q)], req.mutable_packet());
+        sent_parameters_[static_cast<int>(q)] = true;
         if (!writer_->Write(req)) return false;
       }
     return true;
